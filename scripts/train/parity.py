@@ -8,6 +8,9 @@ frames / resolution / budget, then
 - the multiple-choice letter (argmax of the option letters' logits after "Best option:(").
 Exits 1 when the Swift answers differ, the kept sets differ or the tokens differ by 1e-3 or more.
 
+--fixture OUT.json writes the PyTorch side only (inputs, reply text, letter, letter logits): the
+fixture of Tests/CLITests/ShippedModelTests.swift, which checks the shipped bundle in CI.
+
     /work/venv/bin/python scripts/train/parity.py /tmp/fluxchat-tiny --fluxchat /work/build-train/release/fluxchat \
         --video /tmp/fluxchat-tiny/examples/05_moving_direction.gif
 """
@@ -131,6 +134,7 @@ def main():
     ap.add_argument("--question", default="Which direction does the object move?")
     ap.add_argument("--options", default="up,down,left,right")
     ap.add_argument("--max-tokens", type=int, default=24)
+    ap.add_argument("--fixture", default=None, help="write the PyTorch outputs to this JSON file and stop")
     args = ap.parse_args()
     torch.set_num_threads(2)
     model, sp = load_bundle(args.bundle)
@@ -138,6 +142,14 @@ def main():
     options = args.options.split(",")
     px = pixels(decode_rgb(args.video), GIF_FPS, args.frames, args.resolution)
     text, gap, choice, letters = torch_answers(model, sp, tpl, px, args.budget, args.question, options, args.max_tokens)
+    if args.fixture:
+        with open(args.fixture, "w") as f:
+            json.dump({"video": os.path.basename(args.video), "frames": args.frames, "resolution": args.resolution,
+                       "budget": args.budget, "question": args.question, "options": options,
+                       "max_tokens": args.max_tokens, "text": text, "choice": choice, "letter_logits": letters,
+                       "min_top2_gap": gap, "torch": torch.__version__}, f, indent=1)
+        print(f"wrote {args.fixture}: {text!r}, ({choice})")
+        return
     s_open = swift_answer(args.fluxchat, args.bundle, args.video, args.frames, args.resolution, args.budget,
                           args.question, None, args.max_tokens)
     s_mc = swift_answer(args.fluxchat, args.bundle, args.video, args.frames, args.resolution, args.budget,
