@@ -111,6 +111,8 @@ def main():
     ap.add_argument("--dtype", choices=list(DTYPES), default="f16", help="tensor type [f16]")
     ap.add_argument("--budgets", default="64:8x112,128:8x112,256:8x168,512:16x168,1024:16x224",
                     help="budget table K:FxR,... [64:8x112,128:8x112,256:8x168,512:16x168,1024:16x224]")
+    ap.add_argument("--default-budget", type=int, default=256,
+                    help="config vision.default_budget: the budget of requests that name none [256]")
     ap.add_argument("--no-examples", action="store_true", help="skip examples/")
     ap.add_argument("--seed", type=int, default=20_000, help="seed of the example clips [20000]")
     args = ap.parse_args()
@@ -120,6 +122,7 @@ def main():
     tensors = {k: v.to(DTYPES[args.dtype]).contiguous() for k, v in bundle_tensors(model).items()}
     vision = dict(state["vision_cfg"])
     vision["budgets"] = parse_budgets(args.budgets)
+    vision["default_budget"] = args.default_budget
     c, d = vision["embed_dim"], state["llm_cfg"]["hidden_size"]
     projector = {"type": "mlp2x_gelu", "input_dim": c, "hidden_dim": d, "output_dim": d, "pool": "none"}
     os.makedirs(args.out, exist_ok=True)

@@ -99,7 +99,8 @@ public final class ModelBundle: @unchecked Sendable {
             ("origin", .string(origin)),
             ("vision", .object([("embed_dim", .int(v.embedDim)), ("depth", .int(v.depth)), ("num_heads", .int(v.numHeads)),
                                 ("patch_size", .int(v.patchSize)), ("tubelet_size", .int(v.tubeletSize)),
-                                ("budgets", .object(budgets))])),
+                                ("budgets", .object(budgets))]
+                                + (v.defaultBudget.map { [("default_budget", JSONValue.int($0))] } ?? []))),
             ("projector", .object([("type", .string("mlp2x_gelu")), ("input_dim", .int(projector.inputDim)),
                                    ("hidden_dim", .int(projector.hiddenDim)), ("output_dim", .int(projector.outputDim)),
                                    ("pool", .string(projector.pool.rawValue))])),

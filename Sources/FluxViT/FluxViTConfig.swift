@@ -23,23 +23,27 @@ public struct FluxViTConfig: Sendable, Equatable {
     public var poolNormEps: Float
     /// Token Optimization results: budget -> (frames, resolution), written by the evaluation sweep.
     public var budgets: [Int: (frames: Int, resolution: Int)]
+    /// The budget a model was trained to serve best (config `default_budget`): used when a
+    /// request names none.
+    public var defaultBudget: Int?
 
     public init(embedDim: Int, depth: Int, numHeads: Int, mlpRatio: Double = 4, patchSize: Int = 14,
                 tubeletSize: Int = 1, posEmbedFrames: Int, posEmbedGrid: Int, gelu: Gelu = .tanh,
                 normEps: Float = 1e-6, poolHeads: Int = 16, poolNormEps: Float = 1e-5,
-                budgets: [Int: (frames: Int, resolution: Int)] = [:]) throws {
+                budgets: [Int: (frames: Int, resolution: Int)] = [:], defaultBudget: Int? = nil) throws {
         self.embedDim = embedDim; self.depth = depth; self.numHeads = numHeads; self.mlpRatio = mlpRatio
         self.patchSize = patchSize; self.tubeletSize = tubeletSize
         self.posEmbedFrames = posEmbedFrames; self.posEmbedGrid = posEmbedGrid
         self.gelu = gelu; self.normEps = normEps; self.poolHeads = poolHeads; self.poolNormEps = poolNormEps
         self.budgets = budgets
+        self.defaultBudget = defaultBudget
         try validate(source: "FluxViT config")
     }
 
     /// Reads the fields documented in DESIGN.md (`embed_dim`, `depth`, `num_heads`, `mlp_ratio`,
     /// `patch_size`, `tubelet_size`, `pos_embed_frames`, `pos_embed_grid`, `gelu`, `norm_eps`), plus the
-    /// optional `pool_heads` (16), `pool_norm_eps` (1e-5) and `budgets`
-    /// (`{"1024": {"frames": 16, "resolution": 224}, ...}`).
+    /// optional `pool_heads` (16), `pool_norm_eps` (1e-5), `budgets`
+    /// (`{"1024": {"frames": 16, "resolution": 224}, ...}`) and `default_budget`.
     public init(json: JSONObject) throws {
         let geluName = try json.string("gelu", default: "tanh")
         guard let g = Gelu(rawValue: geluName) else {
@@ -61,7 +65,8 @@ public struct FluxViTConfig: Sendable, Equatable {
                       posEmbedFrames: json.int("pos_embed_frames"), posEmbedGrid: json.int("pos_embed_grid"),
                       gelu: g, normEps: Float(json.double("norm_eps", default: 1e-6)),
                       poolHeads: json.int("pool_heads", default: 16),
-                      poolNormEps: Float(json.double("pool_norm_eps", default: 1e-5)), budgets: table)
+                      poolNormEps: Float(json.double("pool_norm_eps", default: 1e-5)), budgets: table,
+                      defaultBudget: json.dict["default_budget"] == nil ? nil : json.int("default_budget"))
     }
 
     /// MLP hidden width (embed_dim * mlp_ratio).
@@ -82,6 +87,7 @@ public struct FluxViTConfig: Sendable, Equatable {
         guard mlpRatio > 0, mlpRatio <= 64, hiddenDim > 0 else { throw bad("mlp_ratio", "must be in (0, 64], got \(mlpRatio)") }
         guard normEps > 0, normEps < 1 else { throw bad("norm_eps", "must be in (0, 1), got \(normEps)") }
         guard poolNormEps > 0, poolNormEps < 1 else { throw bad("pool_norm_eps", "must be in (0, 1), got \(poolNormEps)") }
+        if let d = defaultBudget, d <= 0 || d > 1 << 20 { throw bad("default_budget", "must be a positive integer, got \(d)") }
         for (k, v) in budgets {
             guard v.frames > 0, v.resolution > 0, v.resolution % patchSize == 0, v.frames % tubeletSize == 0 else {
                 throw bad("budgets", "entry \(k) has frames \(v.frames) / resolution \(v.resolution) that do not fit patch \(patchSize), tubelet \(tubeletSize)")
@@ -93,7 +99,7 @@ public struct FluxViTConfig: Sendable, Equatable {
         a.embedDim == b.embedDim && a.depth == b.depth && a.numHeads == b.numHeads && a.mlpRatio == b.mlpRatio
             && a.patchSize == b.patchSize && a.tubeletSize == b.tubeletSize && a.posEmbedFrames == b.posEmbedFrames
             && a.posEmbedGrid == b.posEmbedGrid && a.gelu == b.gelu && a.normEps == b.normEps
-            && a.poolHeads == b.poolHeads && a.poolNormEps == b.poolNormEps
+            && a.poolHeads == b.poolHeads && a.poolNormEps == b.poolNormEps && a.defaultBudget == b.defaultBudget
             && a.budgets.mapValues { [$0.frames, $0.resolution] } == b.budgets.mapValues { [$0.frames, $0.resolution] }
     }
 }

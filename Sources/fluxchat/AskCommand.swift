@@ -76,7 +76,7 @@ struct AskCommand: ParsableCommand {
     func run() throws {
         try threads.apply()
         if textOnly, let llm = model.llm { return try runTextOnly(llm: llm) }
-        let engine = try model.makeEngine(defaultBudget: videoOptions.budget)
+        let engine = try model.makeEngine(budget: videoOptions.budget)
         var choices: [String]?
         if let options {
             choices = options.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }

@@ -35,8 +35,8 @@ struct ChatCommand: ParsableCommand {
 
     func run() throws {
         try threads.apply()
-        let engine = try model.makeEngine(defaultBudget: videoOptions.budget)
-        let session = ChatSession(engine: engine, sampling: generation.options, budget: videoOptions.budget)
+        let engine = try model.makeEngine(budget: videoOptions.budget)
+        let session = ChatSession(engine: engine, sampling: generation.options, budget: engine.defaultBudget)
         try generation.options.validate()
         session.frames = videoOptions.frames
         session.resolution = videoOptions.resolution

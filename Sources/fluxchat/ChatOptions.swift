@@ -44,10 +44,16 @@ struct ModelOptions: ParsableArguments {
         return try ModelBundle(directory: dir)
     }
 
-    func makeEngine(defaultBudget: Int) throws -> ChatEngine {
+    /// The budget used when neither the command line nor a request names one, and the model's
+    /// config has no `default_budget`.
+    static let fallbackBudget = 1024
+
+    /// The engine; its default budget is `budget`, else the model's `default_budget`, else 1024.
+    func makeEngine(budget: Int?) throws -> ChatEngine {
         let bundle = try loadBundle()
         let templates = try PromptTemplates.resolve(override: prompts, modelDirectory: bundle.directory)
-        return ChatEngine(bundle: bundle, templates: templates, videoCacheBytes: videoCacheMb << 20, defaultBudget: defaultBudget)
+        return ChatEngine(bundle: bundle, templates: templates, videoCacheBytes: videoCacheMb << 20,
+                          defaultBudget: budget ?? bundle.vision.config.defaultBudget ?? Self.fallbackBudget)
     }
 }
 
@@ -59,8 +65,8 @@ struct VideoOptions: ParsableArguments {
     @Option(help: "Square crop size, a multiple of the patch size (default: from the budget plan).")
     var resolution: Int?
 
-    @Option(help: "Visual token budget K kept by the selector.")
-    var budget = 1024
+    @Option(help: "Visual token budget K kept by the selector (default: the model's default_budget, else 1024).")
+    var budget: Int?
 
     @Option(help: "Start of the sampled span in seconds (default: start of the clip).")
     var start: Double?

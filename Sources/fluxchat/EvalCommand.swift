@@ -40,8 +40,8 @@ struct EvalRunOptions: ParsableArguments {
     @Option(help: "Square crop size (default: from the budget plan).")
     var resolution: Int?
 
-    @Option(help: "Visual token budget K.")
-    var budget = 1024
+    @Option(help: "Visual token budget K (default: the model's default_budget, else 1024).")
+    var budget: Int?
 
     @Option(help: "Seed (recorded; decoding is greedy).")
     var seed: UInt64 = 0
@@ -104,8 +104,8 @@ func parseIntList(_ text: String, option: String) throws -> [Int] {
 
 extension ModelOptions {
     /// The answerer and the settings that identify the model (hash of its files, its folder name).
-    func makeAnswerer(budget: Int) throws -> (VideoAnswerer, [String: Any]) {
-        let engine = try makeEngine(defaultBudget: budget)
+    func makeAnswerer(budget: Int?) throws -> (VideoAnswerer, [String: Any]) {
+        let engine = try makeEngine(budget: budget)
         let paths = engine.bundle.directory.map { [$0] } ?? [vision, projector, llm].compactMap { $0 }
         let name = paths.map { ($0 as NSString).lastPathComponent }.joined(separator: "+")
         return (VideoAnswerer(engine: engine), ["model": name, "model_hash": try ModelHash.of(paths: paths)])
@@ -149,7 +149,7 @@ struct EvalMVBenchCommand: ParsableCommand {
         let selection = try common.selection()
         let items = try data.load()
         let (answerer, modelSettings) = try model.makeAnswerer(budget: common.budget)
-        let config = MVBenchConfig(frames: common.frames, resolution: common.resolution, budget: common.budget, match: rule,
+        let config = MVBenchConfig(frames: common.frames, resolution: common.resolution, budget: answerer.engine.defaultBudget, match: rule,
                                    scoring: scoringMode, maxTokens: maxTokens, seed: common.seed, selection: selection,
                                    outDir: common.out, progress: !common.noProgress, extraSettings: modelSettings)
         let results = try MVBenchRunner.run(items: items, answerer: answerer, config: config)
@@ -191,7 +191,7 @@ struct EvalDreamCommand: ParsableCommand {
         guard (1...8192).contains(maxTokens) else { throw FluxError(.badRequest, "--max-tokens must be in 1...8192") }
         let selection = try common.selection()
         let (answerer, modelSettings) = try model.makeAnswerer(budget: common.budget)
-        let config = DreamConfig(frames: common.frames, resolution: common.resolution, budget: common.budget, maxTokens: maxTokens,
+        let config = DreamConfig(frames: common.frames, resolution: common.resolution, budget: answerer.engine.defaultBudget, maxTokens: maxTokens,
                                  seed: common.seed, mediaDir: media, selection: selection, outDir: common.out,
                                  progress: !common.noProgress, extraSettings: modelSettings)
         let summary = try DreamRunner.run(path: data, answerer: answerer, config: config)

@@ -21,8 +21,8 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Longest request line in bytes; longer lines get line_too_long.")
     var maxLineBytes = 1 << 20
 
-    @Option(help: "Budget for requests that name none.")
-    var budget = 1024
+    @Option(help: "Budget for requests that name none (default: the model's default_budget, else 1024).")
+    var budget: Int?
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var threads: ThreadOptions
@@ -35,7 +35,7 @@ struct ServeCommand: ParsableCommand {
     func run() throws {
         try threads.apply()
         signal(SIGPIPE, SIG_IGN)
-        let engine = try model.makeEngine(defaultBudget: budget)
+        let engine = try model.makeEngine(budget: budget)
         let out = LineWriter(fd: STDOUT_FILENO)
         let server = ProtocolServer(engine: engine, maxLineBytes: maxLineBytes) { out.write($0.encoded) }
         FileHandle.standardError.write(Data("fluxchat serve: ready (\(engine.bundle.origin), \(Threads.count) threads)\n".utf8))

@@ -24,7 +24,7 @@ struct TokensCommand: ParsableCommand {
 
     func run() throws {
         try threads.apply()
-        let engine = try model.makeEngine(defaultBudget: videoOptions.budget)
+        let engine = try model.makeEngine(budget: videoOptions.budget)
         let (v, _) = try engine.encode(videoOptions.spec(video))
         let cfg = engine.bundle.vision.config
         try SelectionPicture.write(v, patchSize: cfg.patchSize, tubeletSize: cfg.tubeletSize, to: out)

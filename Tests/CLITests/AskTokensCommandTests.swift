@@ -57,4 +57,35 @@ final class AskTokensCommandTests: XCTestCase {
         let data = try Data(contentsOf: URL(fileURLWithPath: out))
         XCTAssertEqual(Array(data.prefix(4)), [0x89, 0x50, 0x4E, 0x47])
     }
+
+    /// A bundle's `default_budget` is what a request without --budget gets; --budget still wins,
+    /// and a bad value is a model_invalid error naming the field.
+    func testModelDefaultBudgetAppliesWhenNoneIsGiven() throws {
+        let dir = NSTemporaryDirectory() + "fluxchat-default-budget-\(getpid())"
+        let fm = FileManager.default
+        try? fm.removeItem(atPath: dir)
+        try fm.copyItem(atPath: Self.bundle, toPath: dir)
+        func writeConfig(defaultBudget: Int) throws {
+            let url = URL(fileURLWithPath: Self.bundle + "/config.json")
+            var cfg = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+            var vision = try XCTUnwrap(cfg["vision"] as? [String: Any])
+            vision["default_budget"] = defaultBudget
+            cfg["vision"] = vision
+            try JSONSerialization.data(withJSONObject: cfg).write(to: URL(fileURLWithPath: dir + "/config.json"))
+        }
+        func tokens(_ extra: [String]) throws -> Int? {
+            let r = try CLI.run(["ask", "--model", dir, "--video", Self.clip, "--frames", "4", "--resolution", "56",
+                                 "--max-tokens", "2", "--json"] + extra + ["Hi"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let o = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+            return (o?["stats"] as? [String: Any])?["visual_tokens"] as? Int
+        }
+        try writeConfig(defaultBudget: 16)
+        XCTAssertEqual(try tokens([]), 17)
+        XCTAssertEqual(try tokens(["--budget", "32"]), 33)
+        try writeConfig(defaultBudget: 0)
+        let bad = try CLI.run(["ask", "--model", dir, "--video", Self.clip, "Hi"])
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.stderr.contains("model_invalid") && bad.stderr.contains("default_budget"), bad.stderr)
+    }
 }
