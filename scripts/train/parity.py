@@ -39,7 +39,7 @@ GIF_FPS = 25.0  # the rate FluxVideo assumes for gifs (it only matters with star
 def load_bundle(folder):
     with open(os.path.join(folder, "config.json")) as f:
         cfg = json.load(f)
-    vision = {k: v for k, v in cfg["vision"].items() if k != "budgets"}
+    vision = {k: v for k, v in cfg["vision"].items() if k not in ("budgets", "default_budget")}
     model = FluxChatModel(vision, cfg["llm"])
     t = {k: v.float() for k, v in load_file(os.path.join(folder, "model.safetensors")).items()}
     with torch.no_grad():
