@@ -94,7 +94,7 @@ Training: {arm}; {steps} steps of {batch} samples ({minutes:.1f} minutes on {dev
 {lr} (cosine over {sched} steps). Samples: captions ({cap:.0%}), open questions and multiple choice,
 in the exact prompt layout of `prompts/chat.txt` and `prompts/mvbench.txt`.
 {flux}
-Held-out multiple-choice accuracy (16 tasks, chance about 30%): {acc}.
+Held-out multiple-choice accuracy during training (PyTorch, {tasks}): {acc}.
 
 Budgets table (config.json `vision.budgets`, budget -> frames x resolution): {budgets}.
 Stored as {dtype}. Examples in `examples/` (`questions.json` lists the questions and answers):
@@ -113,6 +113,7 @@ def main():
                     help="budget table K:FxR,... [64:8x112,128:8x112,256:8x168,512:16x168,1024:16x224]")
     ap.add_argument("--default-budget", type=int, default=256,
                     help="config vision.default_budget: the budget of requests that name none [256]")
+    ap.add_argument("--card-extra", default=None, help="Markdown file appended to MODEL.md (measured results)")
     ap.add_argument("--no-examples", action="store_true", help="skip examples/")
     ap.add_argument("--seed", type=int, default=20_000, help="seed of the example clips [20000]")
     args = ap.parse_args()
@@ -147,7 +148,10 @@ def main():
         lr=a["lr"], sched=a["schedule_steps"], cap=a["caption_share"], flux=flux,
         acc=json.dumps(ev["eval_mc_accuracy"]) + f" at step {ev['step']} ({ev['n']} questions)" if ev else "not measured",
         budgets=", ".join(f"{k}: {e['frames']}x{e['resolution']}" for k, e in vision["budgets"].items()),
-        dtype=args.dtype)
+        dtype=args.dtype, tasks=(a.get("tasks") or "all task families").replace(",", ", "))
+    if args.card_extra:
+        with open(args.card_extra) as f:
+            card += "\n" + f.read()
     with open(os.path.join(args.out, "MODEL.md"), "w") as f:
         f.write(card)
     n = sum(v.numel() for v in tensors.values())

@@ -55,6 +55,8 @@ def args_parser():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True, help="run folder: ckpt.pt, log.jsonl, tokenizer.model")
     ap.add_argument("--resume", action="store_true", help="continue the run in --out")
+    ap.add_argument("--init", default=None,
+                    help="start from this checkpoint's weights (model shape and tokenizer from it; fresh optimiser, step 0)")
     ap.add_argument("--tokenizer", default=None, help="tokenizer.model (default: train one into --out)")
     ap.add_argument("--max-minutes", type=float, default=5.0, help="stop (and save) after this much wall time [5]")
     ap.add_argument("--max-steps", type=int, default=0, help="stop at this step (0 = no limit) [0]")
@@ -188,6 +190,11 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     ckpt_path = os.path.join(a.out, "ckpt.pt")
     state = None
+    if a.init and not a.resume:
+        init = torch.load(a.init, map_location="cpu", weights_only=False)
+        for k in MODEL_KEYS:
+            setattr(a, k, init["args"][k])
+        a.tokenizer = a.tokenizer or os.path.join(os.path.dirname(os.path.abspath(a.init)), "tokenizer.model")
     if a.resume:
         state = torch.load(ckpt_path, map_location="cpu", weights_only=False)
         for k in MODEL_KEYS + ["baseline"]:  # the model and the ablation arm come from the run
@@ -209,6 +216,9 @@ def main():
     model = build_model(a, sp).to(device)
     opt = torch.optim.AdamW(param_groups(model, a), lr=a.lr, betas=(0.9, 0.98))
     step, elapsed_before = 0, 0.0
+    if a.init and state is None:
+        model.load_state_dict(init["model"])
+        elapsed_before = init["elapsed"]  # the time that made the starting point counts
     if state is not None:
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
