@@ -66,9 +66,9 @@ def args_parser():
     ap.add_argument("--warmup", type=int, default=200, help="warm-up steps [200]")
     ap.add_argument("--weight-decay", type=float, default=0.05)
     ap.add_argument("--freeze-vision-steps", type=int, default=0,
-                    help="keep the encoder and projector at their initial weights for N steps [0]; see --vision-lr-scale")
+                    help="keep the encoder at its initial weights for N steps (no backward through it) [0]")
     ap.add_argument("--vision-lr-scale", type=float, default=1.0,
-                    help="learning rate of the encoder and projector relative to --lr [1.0]")
+                    help="learning rate of the encoder (once unfrozen) and the projector relative to --lr [1.0]")
     ap.add_argument("--vision-weight-decay", type=float, default=None,
                     help="weight decay of the encoder and projector matrices [--weight-decay]")
     ap.add_argument("--baseline", action="store_true", help="fixed grid, no selection (the ablation)")
@@ -153,21 +153,24 @@ def evaluate(model, sp, tpl, samples, plans, device):
 
 
 def param_groups(model, a):
-    """AdamW groups: language model and vision side (encoder + projector), each with and without
-    weight decay. The vision side gets its own learning-rate scale and may start frozen: trained
+    """AdamW groups: language model, encoder and projector, each with and without weight decay.
+    Encoder and projector get their own learning-rate scale and the encoder may start frozen: trained
     from step 0 next to a language model that cannot read it yet, the video rows are only noise to
     the LM, and the encoder learns to make them constant (measured: the video-dependent part of the
     rows fell from 46% of their norm at init to 3% after 1,000 steps, and the loss with another
     clip's rows equalled the loss with the right ones). Frozen random features keep the video
-    information while the LM learns to use it."""
+    information while the LM learns to use it (a linear probe on the pooled rows of the untrained
+    encoder reads the moving object's colour with 73% accuracy from 260 clips, chance 14%)."""
     groups = {}
     vis_wd = a.weight_decay if a.vision_weight_decay is None else a.vision_weight_decay
     for n, p in model.named_parameters():
-        vision = n.startswith("vision.") or n.startswith("projector.")
+        side = n.split(".")[0] if n.split(".")[0] in ("vision", "projector") else "lm"
+        side = "encoder" if side == "vision" else side
+        vision = side != "lm"
         decays = p.ndim >= 2 and "pos_embed" not in n and "cls_token" not in n
-        key = (vision, decays)
+        key = (side, decays)
         if key not in groups:
-            groups[key] = {"params": [], "vision": vision,
+            groups[key] = {"params": [], "side": side,
                            "weight_decay": (vis_wd if vision else a.weight_decay) if decays else 0.0}
         groups[key]["params"].append(p)
     return list(groups.values())
@@ -245,8 +248,10 @@ def main():
         if minutes >= a.max_minutes or (a.max_steps and step >= a.max_steps):
             break
         for g in opt.param_groups:
-            scale = 1.0 if not g["vision"] else (0.0 if step < a.freeze_vision_steps else a.vision_lr_scale)
+            frozen = g["side"] == "encoder" and step < a.freeze_vision_steps
+            scale = 1.0 if g["side"] == "lm" else (0.0 if frozen else a.vision_lr_scale)
             g["lr"] = cosine_lr(step, a.schedule_steps, a.lr, a.warmup) * scale
+        model.vision.requires_grad_(step >= a.freeze_vision_steps)
         seqs = []
         # One budget per step (frames and resolution per sample): equal visual lengths, little padding.
         budget = int(rng.integers(br[0], br[1] + 1))
@@ -267,7 +272,7 @@ def main():
         losses.append(float(loss.detach()))
         if step % a.log_every == 0:
             el = time.time() - t0
-            rec = {"step": step, "loss": float(np.mean(losses)), "lr": opt.param_groups[0]["lr"],
+            rec = {"step": step, "loss": float(np.mean(losses)), "lr": cosine_lr(step - 1, a.schedule_steps, a.lr, a.warmup),
                    "steps_per_s": (step - first_step) / max(1e-9, el), "minutes": el / 60,
                    "seq_len": max(x.shape[0] for x, _ in seqs)}
             losses = []
