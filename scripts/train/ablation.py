@@ -14,13 +14,15 @@ import os
 import subprocess
 
 
-def run_arm(binary, bundle, data, out, budgets, frames, resolution, max_tokens, limit):
+def run_arm(binary, bundle, data, out, budgets, frames, resolution, max_tokens, limit, tasks):
     """{budget: results.json} of one bundle (resumable: the sweep skips finished questions)."""
     cmd = [binary, "eval", "sweep", "--model", bundle, "--data", data, "--out", out, "--budgets",
            ",".join(map(str, budgets)), "--frames", str(frames), "--resolutions", str(resolution),
            "--max-tokens", str(max_tokens), "--no-progress", "--threads", "2"]
     if limit:
         cmd += ["--limit", str(limit)]
+    if tasks:
+        cmd += ["--tasks", tasks]
     subprocess.run(cmd, check=True)
     res = {}
     for b in budgets:
@@ -56,6 +58,7 @@ def main():
     ap.add_argument("--resolution", type=int, default=112)
     ap.add_argument("--budgets", default="512,256,128,64", help="the full grid's tokens first [512,256,128,64]")
     ap.add_argument("--max-tokens", type=int, default=16)
+    ap.add_argument("--tasks", default=None, help="comma-separated task ids (json stems) [all in --data]")
     ap.add_argument("--limit", type=int, default=0, help="first N questions only (a quick check) [all]")
     args = ap.parse_args()
     budgets = [int(b) for b in args.budgets.split(",")]
@@ -63,7 +66,7 @@ def main():
     for spec in args.arm:
         name, bundle = spec.split("=", 1)
         results[name] = run_arm(args.fluxchat, bundle, args.data, os.path.join(args.out, name), budgets,
-                                args.frames, args.resolution, args.max_tokens, args.limit)
+                                args.frames, args.resolution, args.max_tokens, args.limit, args.tasks)
     md = table(results, budgets, budgets[0])
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "ablation.md"), "w") as f:
