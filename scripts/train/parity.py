@@ -8,8 +8,8 @@ frames / resolution / budget, then
 - the multiple-choice letter (argmax of the option letters' logits after "Best option:(").
 Exits 1 when the Swift answers differ, the kept sets differ or the tokens differ by 1e-3 or more.
 
---fixture OUT.json writes the PyTorch side only (inputs, reply text, letter, letter logits): the
-fixture of Tests/CLITests/ShippedModelTests.swift, which checks the shipped bundle in CI.
+--fixture OUT.json writes the PyTorch side only (inputs, reply text, letter, letter logits), for a
+CI test of a shipped bundle against the training code without PyTorch.
 
     /work/venv/bin/python scripts/train/parity.py /tmp/fluxchat-tiny --fluxchat /work/build-train/release/fluxchat \
         --video /tmp/fluxchat-tiny/examples/05_moving_direction.gif
