@@ -164,14 +164,12 @@ def param_groups(model, a):
     groups = {}
     vis_wd = a.weight_decay if a.vision_weight_decay is None else a.vision_weight_decay
     for n, p in model.named_parameters():
-        side = n.split(".")[0] if n.split(".")[0] in ("vision", "projector") else "lm"
-        side = "encoder" if side == "vision" else side
-        vision = side != "lm"
+        side = {"vision": "encoder", "projector": "projector"}.get(n.split(".")[0], "lm")
         decays = p.ndim >= 2 and "pos_embed" not in n and "cls_token" not in n
         key = (side, decays)
         if key not in groups:
-            groups[key] = {"params": [], "side": side,
-                           "weight_decay": (vis_wd if vision else a.weight_decay) if decays else 0.0}
+            wd = a.weight_decay if side == "lm" else vis_wd
+            groups[key] = {"params": [], "side": side, "weight_decay": wd if decays else 0.0}
         groups[key]["params"].append(p)
     return list(groups.values())
 

@@ -66,7 +66,7 @@ public struct FluxViTConfig: Sendable, Equatable {
                       gelu: g, normEps: Float(json.double("norm_eps", default: 1e-6)),
                       poolHeads: json.int("pool_heads", default: 16),
                       poolNormEps: Float(json.double("pool_norm_eps", default: 1e-5)), budgets: table,
-                      defaultBudget: json.dict["default_budget"] == nil ? nil : json.int("default_budget"))
+                      defaultBudget: json.optionalInt("default_budget"))
     }
 
     /// MLP hidden width (embed_dim * mlp_ratio).

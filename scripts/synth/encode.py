@@ -22,13 +22,13 @@ def _run(frames, fps, tail):
 
 
 # No B-frames: every clip then starts at timestamp 0, also when cut from a batch.
-_H264 = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p",
+H264 = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p",
          "-x264-params", "threads=1:bframes=0"]
 
 
 def write_mp4(frames, fps, path):
     """H.264 in yuv420p, one frame per input frame, single-threaded so bytes are reproducible."""
-    _run(frames, fps, _H264 + ["-movflags", "+faststart", str(path)])
+    _run(frames, fps, H264 + ["-movflags", "+faststart", str(path)])
 
 
 def write_mp4_batch(clips, fps, paths):
@@ -41,7 +41,7 @@ def write_mp4_batch(clips, fps, paths):
     cuts = np.cumsum([len(c) for c in clips])[:-1]
     tmp = tempfile.mkdtemp(dir=os.path.dirname(os.path.abspath(str(paths[0]))), prefix=".batch-")
     try:
-        _run(np.concatenate(clips), fps, _H264 + [
+        _run(np.concatenate(clips), fps, H264 + [
             "-force_key_frames", "expr:" + "+".join(f"eq(n,{c})" for c in cuts),
             "-f", "segment", "-segment_frames", ",".join(str(c) for c in cuts), "-reset_timestamps", "1",
             "-segment_format", "mp4", "-segment_format_options", "movflags=+faststart",

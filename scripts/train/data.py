@@ -14,6 +14,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from synth import make_sample, sample_rng, task_names  # noqa: E402
 from synth import CAPTION_TASK  # noqa: E402
+from synth.encode import H264  # noqa: E402
 
 MEAN = torch.tensor([0.485, 0.456, 0.406]).reshape(3, 1, 1, 1)
 STD = torch.tensor([0.229, 0.224, 0.225]).reshape(3, 1, 1, 1)
@@ -50,13 +51,12 @@ def pixels(frames, fps, count, resolution, start=None, end=None):
 
 
 def through_h264(frames, fps):
-    """The frames after an H.264 / yuv420p round trip (crf 23, as scripts/synth writes mp4), so
+    """The frames after an H.264 / yuv420p round trip (the settings scripts/synth writes mp4 with), so
     training also sees the chroma subsampling and compression of the clips FluxVideo decodes."""
     t, h, w, _ = frames.shape
     common = ["ffmpeg", "-nostdin", "-v", "error"]
-    enc = subprocess.run(common + ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", f"{fps:g}", "-i", "-",
-                                   "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p",
-                                   "-x264-params", "threads=1:bframes=0", "-f", "h264", "-"],
+    enc = subprocess.run(common + ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", f"{fps:g}", "-i", "-"]
+                         + H264 + ["-f", "h264", "-"],
                          input=frames.tobytes(), capture_output=True, check=True).stdout
     dec = subprocess.run(common + ["-f", "h264", "-i", "-", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
                          input=enc, capture_output=True, check=True).stdout
