@@ -14,11 +14,9 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from synth import CAPTION_TASK, Config, make_sample, sample_rng, task_names  # noqa: E402
-from synth.encode import WRITERS, write_mp4_batch  # noqa: E402
-from synth.tasks import TASKS  # noqa: E402
+from . import CAPTION_TASK, Config, make_sample, sample_rng, task_names
+from .encode import WRITERS, write_mp4_batch
+from .tasks import TASKS
 
 DREAM_DATASET = "SYNTH/shapes"
 DREAM_PROMPT = "Describe the video in detail."

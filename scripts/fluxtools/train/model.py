@@ -4,16 +4,13 @@ Swift encoder computes the same function), the mlp2x_gelu projector and a Huggin
 Parameters are held under their official FluxViT / bundle names, so export is a rename-free dump.
 """
 import math
-import os
-import sys
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from transformers import LlamaConfig, LlamaForCausalLM
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "reference"))
-import fluxvit_ref as ref  # noqa: E402
+from ..reference import fluxvit_ref as ref
 
 
 def vision_config(embed, depth, heads, pos_frames, pos_grid):

@@ -3,18 +3,14 @@ rule (FrameSampler.segmentMidpoints), resized with bicubic + antialias and round
 torchvision path that FluxVideo's resize matches), ImageNet-normalised, laid out [3, T, R, R];
 and the sampling plan per sample: Flux (random frames, resolution and budget) or the fixed baseline.
 """
-import os
 import subprocess
-import sys
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from synth import make_sample, sample_rng, task_names  # noqa: E402
-from synth import CAPTION_TASK  # noqa: E402
-from synth.encode import H264  # noqa: E402
+from ..synth import CAPTION_TASK, make_sample, sample_rng, task_names
+from ..synth.encode import H264
 
 MEAN = torch.tensor([0.485, 0.456, 0.406]).reshape(3, 1, 1, 1)
 STD = torch.tensor([0.229, 0.224, 0.225]).reshape(3, 1, 1, 1)

@@ -26,14 +26,12 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from synth import CAPTION_TASK, Config, bounded_frames, build, make_sample, sample_rng, sample_stream  # noqa: E402
-from synth.generate import generate  # noqa: E402
-from synth.motion import DIRS  # noqa: E402
-from synth.palette import COLOURS  # noqa: E402
-from synth.scene import reference_indices, sampled_reversals  # noqa: E402
-from synth.tasks import TASKS  # noqa: E402
+from . import CAPTION_TASK, Config, bounded_frames, build, make_sample, sample_rng, sample_stream
+from .generate import generate
+from .motion import DIRS
+from .palette import COLOURS
+from .scene import reference_indices, sampled_reversals
+from .tasks import TASKS
 
 DREAM_REF = Path("/work/shared/data/dream1k/DREAM-1k.flat.jsonl")
 DREAM_REF_MESSAGES = Path("/work/shared/data/dream1k/DREAM-1k.messages.jsonl")

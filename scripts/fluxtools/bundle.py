@@ -1,0 +1,45 @@
+"""The one writer (and reader) of FluxChat model bundles: the folder `fluxchat --model DIR` loads.
+
+    config.json        {"format": "fluxchat-bundle", "vision": {...}, "projector": {...}, "llm": {...}}
+    model.safetensors  vision.<FluxViT name>, projector.fc1/fc2.*, llm.<Hugging Face Llama name>
+    tokenizer.model    SentencePiece
+"""
+import json
+import os
+import shutil
+
+import torch
+from safetensors.torch import load_file, save_file
+
+DTYPES = {"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloat16}
+
+PROJECTOR_DESCRIPTION = ("pool (none: every visual token; avg2: mean of consecutive pairs of patch tokens, CLS "
+                         "kept) -> fc1 [hidden_dim, input_dim] + bias -> GELU (erf) -> fc2 [output_dim, hidden_dim] "
+                         "+ bias; output_dim is the LM hidden size")
+
+
+def projector_config(input_dim, hidden_dim, output_dim, pool="none"):
+    return {"type": "mlp2x_gelu", "input_dim": input_dim, "hidden_dim": hidden_dim, "output_dim": output_dim,
+            "pool": pool, "description": PROJECTOR_DESCRIPTION}
+
+
+def write_bundle(out, vision, projector, llm, tensors, tokenizer, dtype="f16", note=""):
+    """tensors: {bundle name: tensor}; vision/projector/llm: the config sections. Returns the
+    parameter count."""
+    os.makedirs(out, exist_ok=True)
+    save_file({k: v.detach().to(DTYPES[dtype]).contiguous() for k, v in tensors.items()},
+              os.path.join(out, "model.safetensors"), metadata={"format": "pt", "note": note})
+    with open(os.path.join(out, "config.json"), "w") as f:
+        json.dump({"format": "fluxchat-bundle", "vision": vision, "projector": projector, "llm": llm}, f, indent=1)
+        f.write("\n")
+    if os.path.abspath(tokenizer) != os.path.abspath(os.path.join(out, "tokenizer.model")):
+        shutil.copyfile(tokenizer, os.path.join(out, "tokenizer.model"))
+    return sum(v.numel() for v in tensors.values())
+
+
+def read_bundle(folder):
+    """(config dict, {name: float32 tensor}, tokenizer path)."""
+    with open(os.path.join(folder, "config.json")) as f:
+        cfg = json.load(f)
+    tensors = {k: v.float() for k, v in load_file(os.path.join(folder, "model.safetensors")).items()}
+    return cfg, tensors, os.path.join(folder, "tokenizer.model")

@@ -1,0 +1,248 @@
+"""Stage 2, the language model learns the language, and to read a video row.
+
+The small Llama trains on text alone, in the exact prompts the Swift engine renders (chat, and
+the MVBench reference prompt with the `Best option:(` prefill), with the video's place filled as
+inference fills it: one summary row where FluxViT's CLS token lands, then K patch rows. Here the
+summary row is the *oracle*: a learned embedding of the scene's true fact slots (stages/facts.py),
+and the patch rows are one learned filler row plus noise. The LM so learns to answer from a clean
+row without any pixels; stage 3 then trains the projector to write that row from the encoder.
+
+Questions: the synthetic tasks' multiple choice (all 16 families), the same questions open, open
+questions and descriptions written from the facts (stages/questions.py).
+
+    python -m fluxtools.stages.language --out RUNS/language --tokenizer RUNS/tokenizer/tokenizer.model --max-minutes 60
+"""
+import argparse
+import shutil
+
+import numpy as np
+import sentencepiece as spm
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from transformers import LlamaConfig, LlamaForCausalLM
+
+from ..paths import PROMPTS
+from ..synth import CAPTION_TASK, build, sample_rng, task_names
+from ..train.model import llm_config
+from ..train.prompting import Templates, answer_ids, letter_ids, prompt_ids
+from .common import Run, cosine_lr
+from .facts import NUM_VALUES, SLOTS, VALUE_OFFSETS, fact_indices, scene_facts
+from .questions import open_questions
+
+TASKS = task_names()
+
+
+class Example:
+    """One training or held-out item: token ids around the video, target ids, fact indices."""
+
+    def __init__(self, before, after, target, facts, task, kind, answer, options=None):
+        self.before, self.after, self.target, self.facts = before, after, target, facts
+        self.task, self.kind, self.answer, self.options = task, kind, answer, options
+
+
+def make_example(rng, sp, tpl, task=None, kind=None):
+    """A random scene and one question about it: 'mc' (the task's own, with options), 'open_task'
+    (the task's question without options) or 'open' (written from the facts)."""
+    task = task or (TASKS + [CAPTION_TASK])[int(rng.integers(0, len(TASKS) + 1))]
+    sc, q, cands, ans, extra = build(rng, task)
+    facts = scene_facts(sc)
+    if kind is None:
+        r = rng.random()
+        kind = "open" if task == CAPTION_TASK or r < 0.45 else ("mc" if r < 0.85 else "open_task")
+    if kind == "open":
+        qs = open_questions(facts, rng)
+        q, ans = qs[int(rng.integers(0, len(qs)))]
+        cands = None
+    elif kind == "open_task":
+        cands = None
+    before, after = prompt_ids(sp, tpl.segments(q, cands))
+    return Example(before, after, answer_ids(sp, ans, cands), fact_indices(facts), task, kind, ans, cands)
+
+
+class Texts(torch.utils.data.IterableDataset):
+    def __init__(self, seed, tokenizer):
+        self.seed, self.tokenizer = seed, tokenizer
+
+    def __iter__(self):
+        sp = spm.SentencePieceProcessor(model_file=self.tokenizer)
+        tpl = Templates.load(PROMPTS)
+        rng = np.random.default_rng(self.seed)
+        while True:
+            yield make_example(rng, sp, tpl)
+
+
+class Reader(nn.Module):
+    """The LM plus what stands in for the video in this stage: fact embeddings (summed into the
+    summary row) and the filler row of the patch positions."""
+
+    def __init__(self, llm_cfg):
+        super().__init__()
+        self.llm = LlamaForCausalLM(LlamaConfig(**llm_cfg))
+        d = llm_cfg["hidden_size"]
+        self.facts = nn.Embedding(NUM_VALUES, d)
+        nn.init.normal_(self.facts.weight, std=0.02)
+        self.filler = nn.Parameter(torch.randn(d) * 0.02)
+        self.register_buffer("offsets", torch.from_numpy(VALUE_OFFSETS))
+
+    def oracle_rows(self, facts, k, noise=0.02):
+        """[1 + k, D]: the summary row of these fact indices, then k filler rows."""
+        summary = self.facts(facts + self.offsets).sum(0, keepdim=True)
+        filler = self.filler.expand(k, -1) + noise * torch.randn(k, self.filler.shape[0])
+        return torch.cat([summary, filler], 0)
+
+
+def sequence(llm, before, rows, after, target):
+    """Input embeddings and labels of one item (labels -100 except on target tokens)."""
+    emb = llm.get_input_embeddings()
+    x = torch.cat([emb(torch.tensor(before)), rows, emb(torch.tensor(list(after) + list(target)))], 0)
+    labels = torch.full((x.shape[0],), -100, dtype=torch.long)
+    if target:
+        labels[-len(target):] = torch.tensor(target)
+    return x, labels
+
+
+def batch_loss(llm, seqs):
+    """Mean next-token loss over the target tokens of [(embeddings, labels)], right-padded."""
+    n = max(x.shape[0] for x, _ in seqs)
+    d = seqs[0][0].shape[1]
+    xs = torch.zeros(len(seqs), n, d)
+    ls = torch.full((len(seqs), n), -100, dtype=torch.long)
+    mask = torch.zeros(len(seqs), n, dtype=torch.long)
+    for i, (x, lab) in enumerate(seqs):
+        xs[i, :x.shape[0]], ls[i, :x.shape[0]], mask[i, :x.shape[0]] = x, lab, 1
+    hidden = llm.model(inputs_embeds=xs, attention_mask=mask).last_hidden_state
+    sel = ls[:, 1:] != -100  # the LM head only where a target comes next
+    return F.cross_entropy(llm.lm_head(hidden[:, :-1][sel]).float(), ls[:, 1:][sel])
+
+
+@torch.no_grad()
+def answer(llm, sp, ex, rows, max_new=24):
+    """The model's answer: the letter (multiple choice, as ChatEngine.bestLetter) or greedy text."""
+    x, _ = sequence(llm, ex.before, rows, ex.after, [])
+    if ex.options:
+        logits = llm(inputs_embeds=x[None]).logits[0, -1]
+        ids = letter_ids(sp, len(ex.options))
+        return ex.options[int(torch.argmax(logits[ids]))]
+    emb = llm.get_input_embeddings()
+    out = []
+    for _ in range(max_new):
+        t = int(llm(inputs_embeds=x[None]).logits[0, -1].argmax())
+        if t == sp.eos_id():
+            break
+        out.append(t)
+        x = torch.cat([x, emb(torch.tensor([t]))], 0)
+    return sp.decode(out)
+
+
+def correct(ex, reply):
+    """Multiple choice: the chosen option; open: the reply equals the answer (or, for descriptions
+    longer than a phrase, starts with its first sentence)."""
+    if ex.options:
+        return reply == ex.answer
+    a, r = ex.answer.strip().lower(), reply.strip().lower()
+    return r == a or (len(a) > 40 and r.startswith(a.split(".")[0]))
+
+
+def heldout(sp, tpl, seed, per_task):
+    """Per task family: per_task multiple-choice items and per_task open items (seeded, fixed)."""
+    out = []
+    for task in TASKS:
+        for i in range(per_task):
+            out.append(make_example(sample_rng(seed, task, i), sp, tpl, task, "mc"))
+            out.append(make_example(sample_rng(seed, task, 1000 + i), sp, tpl, task, "open"))
+    return out
+
+
+def score(items, replies):
+    """{'mc': {task: acc, 'mean': ...}, 'open': acc}."""
+    mc, op = {}, []
+    for ex, r in zip(items, replies):
+        if ex.kind == "mc":
+            mc.setdefault(ex.task, []).append(correct(ex, r))
+        else:
+            op.append(correct(ex, r))
+    mc = {t: round(float(np.mean(v)), 3) for t, v in mc.items()}
+    mc["mean"] = round(float(np.mean(list(mc.values()))), 3)
+    return {"mc": mc, "open": round(float(np.mean(op)), 3) if op else None}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", required=True, help="run folder; an existing run resumes")
+    ap.add_argument("--tokenizer", required=True, help="tokenizer.model (python -m fluxtools.train.tokenizer)")
+    ap.add_argument("--max-minutes", type=float, default=60)
+    ap.add_argument("--seed", type=int, default=2)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--schedule-steps", type=int, default=4000)
+    ap.add_argument("--rows", default="16,192", help="patch rows per item, lo,hi [16,192]")
+    ap.add_argument("--hidden", type=int, default=256)
+    ap.add_argument("--layers", type=int, default=4)
+    ap.add_argument("--heads", type=int, default=4)
+    ap.add_argument("--mlp", type=int, default=704)
+    ap.add_argument("--eval-every", type=int, default=300)
+    ap.add_argument("--eval-per-task", type=int, default=8, help="held-out items per family and kind (seed 4242) [8]")
+    ap.add_argument("--threads", type=int, default=1)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    run = Run(a.out, a.max_minutes)
+    state = run.load()
+    if not state:
+        shutil.copyfile(a.tokenizer, f"{a.out}/tokenizer.model")
+    sp = spm.SentencePieceProcessor(model_file=f"{a.out}/tokenizer.model")
+    tpl = Templates.load(PROMPTS)
+    cfg = state["llm_cfg"] if state else llm_config(sp.get_piece_size(), a.hidden, a.layers, a.heads, a.heads,
+                                                    a.mlp, 2048, sp.bos_id(), sp.eos_id())
+    model = Reader(cfg)
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01)
+    step = 0
+    if state:
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        step = state["step"]
+    lo, hi = (int(v) for v in a.rows.split(","))
+    loader = iter(torch.utils.data.DataLoader(Texts(a.seed * 1_000_003 + step, f"{a.out}/tokenizer.model"),
+                                              batch_size=None, num_workers=1, prefetch_factor=8 * a.batch))
+    items = heldout(sp, tpl, 4242, a.eval_per_task)
+    rng = np.random.default_rng(a.seed + step)
+
+    def evaluate():
+        model.eval()
+        replies = [answer(model.llm, sp, ex, model.oracle_rows(torch.from_numpy(ex.facts), 64, 0.0)) for ex in items]
+        model.train()
+        return score(items, replies)
+
+    def save():
+        run.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "llm_cfg": cfg, "args": vars(a)})
+
+    losses = []
+    while not run.expired():
+        lr = cosine_lr(step, a.schedule_steps, a.lr, 150)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        seqs = []
+        for _ in range(a.batch):
+            ex = next(loader)
+            rows = model.oracle_rows(torch.from_numpy(ex.facts), int(rng.integers(lo, hi + 1)))
+            seqs.append(sequence(model.llm, ex.before, rows, ex.after, ex.target))
+        loss = batch_loss(model.llm, seqs)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        step += 1
+        losses.append(loss.item())
+        if step % 25 == 0:
+            run.log(step=step, loss=round(float(np.mean(losses)), 4), lr=round(lr, 6))
+            losses = []
+        if step % a.eval_every == 0:
+            run.log(step=step, heldout=evaluate())
+            save()
+    save()
+    run.log(step=step, heldout=evaluate(), final=True)
+
+
+if __name__ == "__main__":
+    main()
