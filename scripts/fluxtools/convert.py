@@ -10,20 +10,23 @@ depth, mlp_ratio, patch and tubelet size and the position grid; flags give what 
 With --model-grid G different from the checkpoint's grid, the table is first resampled to G x G
 (bicubic, align_corners=False, CLS row untouched), as the official loader does before loading.
 
-Usage: /work/venv/bin/python scripts/convert_fluxvit.py CKPT.pth OUT_DIR [--num-heads 6]
-       [--pos-frames 24] [--model-grid 18] [--gelu tanh] [--norm-eps 1e-6] [--dtype f32|f16|bf16]
+Every tensor of the FluxViT name table (reference/names.py) must be there with its shape; other
+tensors (fc_norm.*) are kept and listed as "extra".
+
+    python -m fluxtools.convert CKPT.pth OUT_DIR [--num-heads 6] [--pos-frames 24] [--model-grid 18]
+        [--gelu tanh] [--norm-eps 1e-6] [--dtype f32|f16|bf16]
 """
 import argparse
 import json
 import math
 import os
-import re
 
 import torch
 import torch.nn.functional as F
 from safetensors.torch import save_file
 
-DROP_PREFIXES = ("final_clip_decoder_for_projs.",)
+from .reference import names
+from .reference.fluxvit_ref import Config
 
 
 def load_state_dict(path):
@@ -37,11 +40,11 @@ def load_state_dict(path):
     for k, v in sd.items():
         if not torch.is_tensor(v):
             continue
-        for prefix in ("backbone.", "encoder."):
+        for prefix in names.CHECKPOINT_PREFIXES:
             if k.startswith(prefix):
                 k = k[len(prefix):]
                 break
-        if not k.startswith(DROP_PREFIXES):
+        if not k.startswith(names.TRAINING_ONLY):
             out[k] = v
     return out
 
@@ -76,8 +79,10 @@ def main():
     if proj.dim() != 5 or proj.shape[1] != 3 or proj.shape[3] != proj.shape[4]:
         raise SystemExit(f"patch_embed.proj.weight has shape {list(proj.shape)}, expected [C, 3, U, P, P]")
     c, tubelet, patch = proj.shape[0], proj.shape[2], proj.shape[3]
-    depth = 1 + max(int(m.group(1)) for k in sd if (m := re.match(r"blocks\.(\d+)\.", k)))
-    hidden = sd["blocks.0.mlp.fc1.weight"].shape[0]
+    depth = names.block_count(sd)
+    if depth == 0:
+        raise SystemExit(f"{args.checkpoint}: no encoder blocks (blocks.N.*)")
+    hidden = sd[names.BLOCK.format(0) + "mlp.fc1.weight"].shape[0]
     heads = args.num_heads or c // 64
     frames = args.pos_frames or {384: 24, 768: 32}.get(c)
     if frames is None:
@@ -96,14 +101,18 @@ def main():
     config = {"embed_dim": c, "depth": depth, "num_heads": heads, "mlp_ratio": hidden / c, "patch_size": patch,
               "tubelet_size": tubelet, "pos_embed_frames": frames, "pos_embed_grid": grid, "gelu": args.gelu,
               "norm_eps": args.norm_eps}
+    pools = names.pool_count(sd)
+    pool_out = sd[names.POOL.format(0) + "cross_attn.proj.weight"].shape[0] if pools else 0
+    bad, extra = names.check(sd, Config(config), pools, pool_out)
+    if bad:
+        raise SystemExit(f"{args.checkpoint}: not a FluxViT checkpoint as configured: " + "; ".join(bad[:8]))
     dtype = {"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloat16}[args.dtype]
     tensors = {k: (v.to(dtype) if v.is_floating_point() else v).contiguous() for k, v in sd.items()}
     os.makedirs(args.out_dir, exist_ok=True)
     save_file(tensors, os.path.join(args.out_dir, "model.safetensors"))
     with open(os.path.join(args.out_dir, "config.json"), "w") as f:
         json.dump(config, f, indent=2)
-    pools = sum(1 for k in sd if re.match(r"clip_projector\.\d+\.cross_attn\.proj\.weight$", k))
-    print(json.dumps({"config": config, "tensors": len(tensors), "pooling_heads": pools}))
+    print(json.dumps({"config": config, "tensors": len(tensors), "pooling_heads": pools, "extra": extra}))
 
 
 if __name__ == "__main__":

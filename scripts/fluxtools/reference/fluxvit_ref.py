@@ -1,7 +1,7 @@
 """Independent PyTorch reference of the FluxViT inference forward pass.
 
-Written from /work/shared/research/fluxvit.md (the spec of the official code), not from the
-official sources. It is the ground truth for the Swift parity fixtures and the PyTorch side of
+Written from ../shared/research/fluxvit.md (beside the repository: the spec of the official
+code), not from the official sources. It is the ground truth for the Swift parity fixtures and the PyTorch side of
 the encoder benchmark. Everything runs in the dtype of the tensors given (float64 for fixtures,
 float32 for benchmarks).
 
@@ -14,6 +14,8 @@ Deliberate choices where the official code crashes or misbehaves (documented, mi
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from .names import pool_count
 
 
 class Config:
@@ -159,13 +161,6 @@ def pooling_head(x, wt, j, cfg):
     return (o @ wt[a + "proj.weight"].T + wt[a + "proj.bias"])[0]
 
 
-def pooling_count(wt):
-    n = 0
-    while f"clip_projector.{n}.cross_attn.proj.weight" in wt:
-        n += 1
-    return n
-
-
 def encode(pixels, wt, cfg, budget=None):
     """pixels [3, T, H, W] -> (tokens [1+K', C], kept int64 [K'], pooled [P, out] or None)."""
     _, t, h, w = pixels.shape
@@ -179,7 +174,7 @@ def encode(pixels, wt, cfg, budget=None):
     x = x[idx]
     for i in range(cfg.depth):
         x = block(x, wt, i, cfg)
-    heads = pooling_count(wt)
+    heads = pool_count(wt)
     pooled = torch.stack([pooling_head(x, wt, j, cfg) for j in range(heads)]) if heads else None
     return x, kept.astype(np.int64), pooled
 

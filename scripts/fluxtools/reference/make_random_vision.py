@@ -1,24 +1,21 @@
 """Writes a random-weight checkpoint shaped like an official FluxViT .pth (state dict under
-`module`, names prefixed `backbone.`), for trying scripts/convert_fluxvit.py and `fluxchat encode`
+`module`, names prefixed `backbone.`), for trying fluxtools.convert and `fluxchat encode`
 end to end without the real weights. Default shape: FluxViT-S (embed 384, depth 12, 6 heads,
 position table 24 x 18 x 18, 3 pooling heads of 768). Every parameter is random.
 
-Usage: /work/venv/bin/python scripts/reference/make_random_vision.py /tmp/fluxvit_s_random.pth
-       /work/venv/bin/python scripts/convert_fluxvit.py /tmp/fluxvit_s_random.pth /tmp/fluxvit-s-random
+    python -m fluxtools.reference.make_random_vision /tmp/fluxvit_s_random.pth
+    python -m fluxtools.convert /tmp/fluxvit_s_random.pth /tmp/fluxvit-s-random
 """
 import argparse
-import os
-import sys
 
 import torch
 
-sys.path.insert(0, os.path.dirname(__file__))
-from fluxvit_ref import Config  # noqa: E402
-from random_weights import random_weights  # noqa: E402
+from .fluxvit_ref import Config
+from .random_weights import random_weights
 
 
 def main():
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("out")
     ap.add_argument("--embed-dim", type=int, default=384)
     ap.add_argument("--depth", type=int, default=12)

@@ -1,4 +1,4 @@
-"""The trainable FluxChat model: FluxViT (the reference forward pass of scripts/reference, so the
+"""The trainable FluxChat model: FluxViT (the reference forward pass of fluxtools.reference, so the
 Swift encoder computes the same function), the mlp2x_gelu projector and a Hugging Face Llama.
 
 Parameters are held under their official FluxViT / bundle names, so export is a rename-free dump.
@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from transformers import LlamaConfig, LlamaForCausalLM
 
 from ..reference import fluxvit_ref as ref
+from ..reference import names
 
 
 def vision_config(embed, depth, heads, pos_frames, pos_grid):
@@ -38,34 +39,17 @@ class FluxViT(nn.Module):
         super().__init__()
         self.cfg_dict = dict(cfg_dict)
         self.cfg = cfg = ref.Config(cfg_dict)
-        c, hid, pin = cfg.embed_dim, cfg.hidden, cfg.tubelet_size * cfg.patch_size ** 2 * 3
-        w = {
-            "cls_token": torch.randn(1, 1, c) * 0.02,
-            "pos_embed": sincos_table(cfg.pos_embed_frames, cfg.pos_embed_grid, c),
-            "gpe_proj.depthwise_conv.weight": torch.ones(c, 1, 1, 1, 1),
-            "gpe_proj.depthwise_conv.bias": torch.zeros(c),
-            "patch_embed.proj.weight": torch.randn(c, 3, cfg.tubelet_size, cfg.patch_size, cfg.patch_size) * pin ** -0.5,
-            "patch_embed.proj.bias": torch.zeros(c),
-            "patch_embed.norm_before.weight": torch.ones(pin),
-            "patch_embed.norm.weight": torch.ones(c),
+        init = {
+            "cls": lambda n, s: torch.randn(s) * 0.02,
+            "pos": lambda n, s: sincos_table(cfg.pos_embed_frames, cfg.pos_embed_grid, cfg.embed_dim),
+            # gpe_proj starts as the identity; each block's LPE starts switched off.
+            "affine": lambda n, s: torch.zeros(s) if ".lpe." in n else torch.ones(s),
+            "norm": lambda n, s: torch.ones(s),
+            "bias": lambda n, s: torch.zeros(s),
+            "linear": lambda n, s: torch.randn(s) * names.fan_in(s) ** -0.5,
+            "gamma": lambda n, s: torch.full(s, ls_init),
         }
-        for i in range(cfg.depth):
-            p = f"blocks.{i}."
-            w[p + "norm1.weight"] = torch.ones(c)
-            w[p + "attn.qkv.weight"] = torch.randn(3 * c, c) * c ** -0.5
-            w[p + "attn.q_norm.weight"] = torch.ones(c)
-            w[p + "attn.k_norm.weight"] = torch.ones(c)
-            w[p + "attn.lpe.depthwise_conv.weight"] = torch.zeros(c, 1, 1, 1, 1)
-            w[p + "attn.lpe.depthwise_conv.bias"] = torch.zeros(c)
-            w[p + "attn.proj.weight"] = torch.randn(c, c) * c ** -0.5
-            w[p + "attn.proj.bias"] = torch.zeros(c)
-            w[p + "ls1.gamma"] = torch.full((c,), ls_init)
-            w[p + "norm2.weight"] = torch.ones(c)
-            w[p + "mlp.fc1.weight"] = torch.randn(hid, c) * c ** -0.5
-            w[p + "mlp.fc1.bias"] = torch.zeros(hid)
-            w[p + "mlp.fc2.weight"] = torch.randn(c, hid) * hid ** -0.5
-            w[p + "mlp.fc2.bias"] = torch.zeros(c)
-            w[p + "ls2.gamma"] = torch.full((c,), ls_init)
+        w = {name: init[kind](name, shape) for name, shape, kind in names.vision_tensors(cfg)}
         # ParameterDict keys may not contain dots.
         self.p = nn.ParameterDict({k.replace(".", "__"): nn.Parameter(v) for k, v in w.items()})
 
