@@ -1,31 +1,24 @@
-"""Writes a FluxChat model bundle with random weights: one folder with config.json (sections
+r"""Writes a FluxChat model bundle with random weights: one folder with config.json (sections
 `vision`, `projector`, `llm`), model.safetensors (tensors `vision.<FluxViT name>`,
 `projector.<name>`, `llm.<Hugging Face Llama name>`) and tokenizer.model.
 
 It stands in for the trained model in tests and speed measurements; answers are noise.
 
-Test bundle (committed, Tests/FluxChatTests/Fixtures/tiny_bundle):
-    /work/venv/bin/python scripts/make_random_bundle.py Tests/FluxChatTests/Fixtures/tiny_bundle
+Test bundle (committed, Tests/FluxChatTests/Fixtures/tiny_bundle; from the repository root):
+    python -m fluxtools.random_bundle Tests/FluxChatTests/Fixtures/tiny_bundle
 Speed-shaped bundle (FluxViT-S vision, ~110M LM; do not commit):
-    /work/venv/bin/python scripts/make_random_bundle.py /tmp/fluxchat-s-random --vision-embed 384 \
+    python -m fluxtools.random_bundle /tmp/fluxchat-s-random --vision-embed 384 \
         --vision-depth 12 --vision-heads 6 --pos-frames 24 --pos-grid 18 --hidden 768 --layers 12 \
         --heads 12 --kv-heads 12 --intermediate 2048 --vocab 32000 --dtype bf16
 """
 import argparse
-import json
-import os
-import shutil
-import sys
 
 import torch
-from safetensors.torch import save_file
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "reference"))
-from fluxvit_ref import Config  # noqa: E402
-from random_weights import random_weights  # noqa: E402
-
-DTYPES = {"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloat16}
+from .bundle import DTYPES, projector_config, write_bundle
+from .paths import REPO
+from .reference.fluxvit_ref import Config
+from .reference.random_weights import random_weights
 
 
 def main():
@@ -45,11 +38,10 @@ def main():
     ap.add_argument("--max-positions", type=int, default=8192)
     ap.add_argument("--pool", choices=["none", "avg2"], default="none")
     ap.add_argument("--dtype", choices=list(DTYPES), default="f16")
-    ap.add_argument("--tokenizer", default=os.path.join(HERE, "..", "Tests", "FluxLMTests", "Fixtures", "tokenizer.model"))
+    ap.add_argument("--tokenizer", default=str(REPO / "Tests" / "FluxLMTests" / "Fixtures" / "tokenizer.model"))
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     torch.manual_seed(args.seed)
-    dtype = DTYPES[args.dtype]
 
     import sentencepiece as spm
     sp = spm.SentencePieceProcessor(model_file=args.tokenizer)
@@ -68,10 +60,7 @@ def main():
     tensors["projector.fc1.bias"] = torch.randn(d) * 0.02
     tensors["projector.fc2.weight"] = torch.randn(d, d) * d ** -0.5
     tensors["projector.fc2.bias"] = torch.randn(d) * 0.02
-    projector = {"type": "mlp2x_gelu", "input_dim": c, "hidden_dim": d, "output_dim": d, "pool": args.pool,
-                 "description": "pool (none: every visual token; avg2: mean of consecutive pairs of patch "
-                                "tokens, CLS kept) -> fc1 [hidden_dim, input_dim] + bias -> GELU (erf) -> "
-                                "fc2 [output_dim, hidden_dim] + bias; output_dim is the LM hidden size"}
+    projector = projector_config(c, d, d, args.pool)
 
     head_dim = d // args.heads
     llm = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": d,
@@ -100,13 +89,8 @@ def main():
         tensors[p + "mlp.up_proj.weight"] = torch.randn(args.intermediate, d) * std
         tensors[p + "mlp.down_proj.weight"] = torch.randn(d, args.intermediate) * args.intermediate ** -0.5
 
-    os.makedirs(args.out, exist_ok=True)
-    save_file({k: v.to(dtype).contiguous() for k, v in tensors.items()}, os.path.join(args.out, "model.safetensors"),
-              metadata={"format": "pt", "note": "random weights (scripts/make_random_bundle.py)"})
-    with open(os.path.join(args.out, "config.json"), "w") as f:
-        json.dump({"format": "fluxchat-bundle", "vision": vision, "projector": projector, "llm": llm}, f, indent=1)
-    shutil.copyfile(args.tokenizer, os.path.join(args.out, "tokenizer.model"))
-    n = sum(v.numel() for v in tensors.values())
+    n = write_bundle(args.out, vision, projector, llm, tensors, args.tokenizer, args.dtype,
+                     note="random weights (fluxtools.random_bundle)")
     print(f"wrote {args.out}: {n / 1e6:.2f} M parameters ({args.dtype})")
 
 

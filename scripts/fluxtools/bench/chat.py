@@ -1,8 +1,8 @@
-"""Time to first token and total time of a video question through `fluxchat serve --stdio`:
+r"""Time to first token and total time of a video question through `fluxchat serve --stdio`:
 the first question about a video (decode + encode + prefill + generation) against a follow-up
 in the same conversation (cached video, reused KV prefix), at several budgets.
 
-    /work/venv/bin/python scripts/bench_chat.py --binary .build/release/fluxchat \
+    python -m fluxtools.bench.chat --binary .build/release/fluxchat \
         --model /tmp/fluxchat-s-random --video /tmp/bench_clip.mp4 --frames 16 --budgets 2048,1024,512
 
 Prints one JSON line per request with the server's stats, plus ttft_ms: everything before
@@ -16,7 +16,7 @@ import subprocess
 
 
 def main():
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--binary", required=True)
     ap.add_argument("--model", required=True)
     ap.add_argument("--video", required=True)

@@ -1,9 +1,8 @@
-#!/usr/bin/env python3
 """Times Hugging Face transformers on the shape `fluxchat bench` uses for the language model
 (hidden 768, intermediate 2048, 12 layers, 12 heads, vocab 32000, tied head, ~110M parameters,
 random weights): prefill tokens/s for one prompt and decode tokens/s with the KV cache.
 
-    /work/venv/bin/python scripts/bench_llama_torch.py --threads 2 --dtype float32 --prompt 512 --decode 128
+    python -m fluxtools.bench.llama --threads 2 --dtype float32 --prompt 512 --decode 128
 
 Prints one JSON object. Run it in the same period as the Swift bench and compare ratios.
 """
@@ -16,7 +15,7 @@ from transformers import LlamaConfig, LlamaForCausalLM
 
 
 def main():
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "float16"])
     ap.add_argument("--prompt", type=int, default=512)

@@ -1,21 +1,18 @@
-"""Times the PyTorch reference FluxViT forward (scripts/reference/fluxvit_ref.py) at the FluxViT-S
+"""Times the PyTorch reference FluxViT forward (fluxtools.reference.fluxvit_ref) at the FluxViT-S
 shape (embed 384, depth 12, 6 heads, 3 pooling heads, random weights), float32, for comparison
 with `fluxchat bench` (benchEncoder): same shapes, same thread count, median of repeats after a
 warm-up. Also reports torch's own sgemm rate on a 1024^3 product, measured just before.
 
-Usage: /work/venv/bin/python scripts/bench_vit_torch.py --threads 2 --frames 8 --resolution 224 [--budget K] [--repeats 3]
+    python -m fluxtools.bench.vit --threads 2 --frames 8 --resolution 224 [--budget K] [--repeats 3]
 """
 import argparse
 import json
-import os
-import sys
 import time
 
 import torch
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "reference"))
-from fluxvit_ref import Config, encode, flops  # noqa: E402
-from random_weights import random_weights  # noqa: E402
+from ..reference.fluxvit_ref import Config, encode, flops
+from ..reference.random_weights import random_weights
 
 S_CONFIG = {"embed_dim": 384, "depth": 12, "num_heads": 6, "mlp_ratio": 4.0, "patch_size": 14,
             "tubelet_size": 1, "pos_embed_frames": 24, "pos_embed_grid": 18, "gelu": "tanh", "norm_eps": 1e-6}
@@ -33,7 +30,7 @@ def sgemm_gflops(n=1024, repeats=5):
 
 
 def main():
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--frames", type=int, default=8)
     ap.add_argument("--resolution", type=int, default=224)
