@@ -1,6 +1,6 @@
 """Procedural video QA: short clips of simple shapes with exact questions and descriptions.
 
-    from synth import make_sample, sample_stream
+    from fluxtools.synth import make_sample, sample_stream
     s = make_sample(np.random.default_rng(0), "moving_direction")
     s["frames"]  # uint8 [T, H, W, 3]
 """

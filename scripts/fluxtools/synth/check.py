@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Self-check of the generator (about 10-20 s on one core):
 
 1. writes a tiny mixed-format set (mp4, frame folder, gif, Dream) into a temp folder;
@@ -10,7 +9,7 @@
    and text-only rules (longest, shortest, learned answer prior) are no better than chance;
 5. moving-direction answers agree with the object's motion measured in the frames.
 
-    python scripts/synth/check.py [--keep DIR]
+    python -m fluxtools.synth.check [--keep DIR] [--dream-ref DIR]
 Exits 1 on the first failed check.
 """
 
@@ -27,14 +26,15 @@ from pathlib import Path
 import numpy as np
 
 from . import CAPTION_TASK, Config, bounded_frames, build, make_sample, sample_rng, sample_stream
+from ..paths import REPO
 from .generate import generate
 from .motion import DIRS
 from .palette import COLOURS
 from .scene import reference_indices, sampled_reversals
 from .tasks import TASKS
 
-DREAM_REF = Path("/work/shared/data/dream1k/DREAM-1k.flat.jsonl")
-DREAM_REF_MESSAGES = Path("/work/shared/data/dream1k/DREAM-1k.messages.jsonl")
+# The published DREAM-1K files, beside the repository; the layout check is skipped when absent.
+DREAM_REF_DIR = REPO.parent / "shared" / "data" / "dream1k"
 
 
 def shape_of(x):
@@ -70,7 +70,7 @@ def decode(path, size):
     return np.frombuffer(raw, np.uint8).reshape(-1, size, size, 3)
 
 
-def check_written(root, seed, per_task, cfg):
+def check_written(root, seed, per_task, cfg, dream_ref=DREAM_REF_DIR):
     table = json.loads((root / "tasks.json").read_text())
     if len(table) != len(TASKS):
         fail(f"tasks.json has {len(table)} tasks, expected {len(TASKS)}")
@@ -121,7 +121,8 @@ def check_written(root, seed, per_task, cfg):
     lines = (root / "dream" / "DREAM-synth.jsonl").read_text().splitlines()
     msgs = [json.loads(x) for x in (root / "dream" / "DREAM-synth.messages.jsonl").read_text().splitlines()]
     checked = []
-    for ref_path, recs in ((DREAM_REF, [json.loads(x) for x in lines]), (DREAM_REF_MESSAGES, msgs)):
+    for ref_path, recs in ((Path(dream_ref) / "DREAM-1k.flat.jsonl", [json.loads(x) for x in lines]),
+                           (Path(dream_ref) / "DREAM-1k.messages.jsonl", msgs)):
         if ref_path.exists():
             ref = shape_of(json.loads(ref_path.open().readline()))
             for r in recs:
@@ -234,8 +235,11 @@ def check_sparse_counts(cfg, n=60):
 
 
 def main():
-    p = argparse.ArgumentParser(description="Self-check of the synthetic video QA generator.")
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--keep", default="", help="write the tiny set here and keep it (default: a temp folder)")
+    p.add_argument("--dream-ref", default=str(DREAM_REF_DIR),
+                   help="folder with the published DREAM-1k.{flat,messages}.jsonl (default: ../shared/data/dream1k "
+                        "beside the repository; the layout check is skipped when absent)")
     a = p.parse_args()
     cfg = Config()
     t0 = time.time()
@@ -243,7 +247,7 @@ def main():
         root = Path(a.keep or tmp)
         summary = generate(root, seed=3, per_task=2, fmt="mixed", dream=2, cfg=cfg, log=open(os.devnull, "w"))
         ok(f"generated {summary['samples']} samples in {summary['seconds']} s ({summary['bytes'] // 1024} KiB)")
-        check_written(root, 3, 2, cfg)
+        check_written(root, 3, 2, cfg, a.dream_ref)
     check_bias(cfg)
     check_motion(cfg)
     check_sparse_counts(cfg)

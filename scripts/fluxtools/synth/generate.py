@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 """Write a synthetic MVBench-format set (json/<task>.json + media) and a Dream-format set.
 
-    python scripts/synth/generate.py --out DIR --seed 1 --per-task 50
+    python -m fluxtools.synth.generate --out DIR --seed 1 --per-task 50
         [--tasks a,b] [--format mp4|frames|gif|mixed] [--dream N] [--size 224] [--fps 8] [--jobs 1]
 
 Every sample is drawn from its own generator (seed, task, index), so the output does not

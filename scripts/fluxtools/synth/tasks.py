@@ -604,7 +604,7 @@ def action_localization(rng, cfg):
 # 16 ---------------------------------------------------------------------------------------
 def action_prediction(rng, cfg):
     sc = Scene(rng, cfg, 4.0)
-    S, T = sc.S, sc.T
+    S = sc.S
     if rng.random() < 0.5:
         objs = sc.new_objects(1 + int(rng.integers(0, 3)), [pick(rng, ["small", "medium"]) for _ in range(3)])
         t = objs[0]

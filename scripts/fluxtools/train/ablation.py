@@ -1,17 +1,19 @@
-"""The Flux-vs-baseline ablation through the Swift program: each bundle answers the same held-out
-MVBench-format set (scripts/synth/generate.py, a seed the training never saw) with
+r"""The Flux-vs-baseline ablation through the Swift program: each bundle answers the same held-out
+MVBench-format set (fluxtools.synth.generate, a seed the training never saw) with
 `fluxchat eval sweep` at one frames x resolution grid and several budgets (the full grid's tokens,
 then 1/2, 1/4, 1/8 of it, cut by group-dynamic selection); then one table of accuracy per task
 family, per arm and budget, as Markdown (OUT/ablation.md) and JSON (OUT/ablation.json).
 
-    python scripts/synth/generate.py --out /work/runs/heldout --seed 777 --per-task 30 --tasks ... --format mp4
-    python scripts/train/ablation.py --fluxchat .build/release/fluxchat --data /work/runs/heldout \
-        --arm flux=weights/fluxchat-tiny --arm baseline=/work/runs/base-bundle --out /work/runs/ablation
+    python -m fluxtools.synth.generate --out ../runs/heldout --seed 777 --per-task 30 --tasks ... --format mp4
+    python -m fluxtools.train.ablation --fluxchat .build/release/fluxchat --data ../runs/heldout \
+        --arm flux=weights/fluxchat-tiny --arm baseline=../runs/base-bundle --out ../runs/ablation
 """
 import argparse
 import json
 import os
 import subprocess
+
+from ..paths import REPO
 
 
 def run_arm(binary, bundle, data, out, budgets, frames, resolution, max_tokens, limit, tasks):
@@ -50,7 +52,7 @@ def table(results, budgets, full):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--fluxchat", default=".build/release/fluxchat")
+    ap.add_argument("--fluxchat", default=str(REPO / ".build" / "release" / "fluxchat"))
     ap.add_argument("--data", required=True, help="held-out MVBench-format folder")
     ap.add_argument("--arm", action="append", required=True, help="NAME=BUNDLE (repeatable)")
     ap.add_argument("--out", required=True)

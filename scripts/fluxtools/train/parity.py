@@ -1,6 +1,8 @@
-"""Parity of an exported bundle between PyTorch (scripts/train/model.py, the training code) and the
-Swift `fluxchat` binary: the same gif (decoded losslessly by both through libavcodec), the same
-frames / resolution / budget, then
+"""Parity of an exported bundle between PyTorch and the Swift `fluxchat` binary. The PyTorch side
+is built from the bundle alone (fluxtools.bundle.read_bundle: the encoder is the reference
+forward pass in fluxtools.train.model.FluxViT, the projector and the Llama as the config says),
+so any bundle works, whichever trainer wrote it. The same gif (decoded losslessly by both through
+libavcodec), the same frames / resolution / budget, then
 - the encoder's tokens and kept indices (`fluxchat encode --pixels` on the very pixels PyTorch
   used, the bundle's vision part written as a vision folder), as a relative error,
 - the greedy reply to an open question (token by token; the smallest top-1 / top-2 logit gap
@@ -11,45 +13,86 @@ Exits 1 when the Swift answers differ, the kept sets differ or the tokens differ
 --fixture OUT.json writes the PyTorch side only (inputs, reply text, letter, letter logits), for a
 CI test of a shipped bundle against the training code without PyTorch.
 
-    /work/venv/bin/python scripts/train/parity.py /tmp/fluxchat-tiny --fluxchat /work/build-train/release/fluxchat \
-        --video /tmp/fluxchat-tiny/examples/05_moving_direction.gif
+From the repository root, after `swift build -c release`:
+
+    python -m fluxtools.train.parity weights/fluxchat-tiny --video weights/examples/CLIP.gif
 """
 import argparse
 import json
 import os
 import subprocess
 import sys
-
-import numpy as np
-import torch
 import tempfile
 
+import numpy as np
+import sentencepiece as spm
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
+from transformers import LlamaConfig, LlamaForCausalLM
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-import sentencepiece as spm  # noqa: E402
-from data import pixels  # noqa: E402
-from model import FluxChatModel  # noqa: E402
-from prompting import Templates, letter_ids, prompt_ids  # noqa: E402
+from ..bundle import read_bundle
+from ..paths import PROMPTS, REPO
+from ..reference import names
+from .data import pixels
+from .model import FluxViT
+from .prompting import Templates, letter_ids, prompt_ids
 
 GIF_FPS = 25.0  # the rate FluxVideo assumes for gifs (it only matters with start/end)
 
 
+class BundleModel(nn.Module):
+    """A bundle as the Swift engine runs it: FluxViT -> pool (none | avg2) -> fc1 -> GELU (erf)
+    -> fc2 -> the Llama's input embeddings."""
+
+    def __init__(self, cfg, tensors):
+        super().__init__()
+        vision = {k: v for k, v in cfg["vision"].items() if k not in ("budgets", "default_budget")}
+        self.vision = FluxViT(vision)
+        vt = {k[len("vision."):]: v for k, v in tensors.items() if k.startswith("vision.")}
+        bad, extra = names.check(vt, self.vision.cfg)
+        if bad or extra:
+            raise SystemExit(f"bundle vision tensors: {'; '.join(bad + [e + ': not a FluxViT tensor' for e in extra])}")
+        with torch.no_grad():
+            for name, p in self.vision.weights().items():
+                p.copy_(vt[name])
+        pc = cfg["projector"]
+        if pc.get("type", "mlp2x_gelu") != "mlp2x_gelu" or pc.get("pool", "none") not in ("none", "avg2"):
+            raise SystemExit(f"projector {pc.get('type')} / pool {pc.get('pool')}: not supported")
+        self.pool = pc.get("pool", "none")
+        self.fc1 = nn.Linear(pc["input_dim"], pc["hidden_dim"])
+        self.fc2 = nn.Linear(pc["hidden_dim"], pc["output_dim"])
+        for name, lin in (("fc1", self.fc1), ("fc2", self.fc2)):
+            lin.load_state_dict({"weight": tensors[f"projector.{name}.weight"], "bias": tensors[f"projector.{name}.bias"]})
+        self.llm = LlamaForCausalLM(LlamaConfig(**cfg["llm"]))
+        missing, unexpected = self.llm.load_state_dict(
+            {k[len("llm."):]: v for k, v in tensors.items() if k.startswith("llm.")}, strict=False)
+        tied = cfg["llm"].get("tie_word_embeddings", False)
+        missing = [m for m in missing if "rotary" not in m and not (tied and m == "lm_head.weight")]
+        assert not unexpected and not missing, (missing, unexpected)
+
+    def visual_rows(self, px, budget):
+        tokens, kept = self.vision(px, budget)
+        if self.pool == "avg2" and tokens.shape[0] > 2:
+            # CLS kept; then the mean of each consecutive pair of patch tokens (an odd last one alone).
+            rest = tokens[1:]
+            pairs = [rest[i:i + 2].mean(0) for i in range(0, rest.shape[0], 2)]
+            tokens = torch.cat([tokens[:1], torch.stack(pairs)], 0)
+        return self.fc2(F.gelu(self.fc1(tokens))), kept
+
+    def sequence(self, before, rows, after):
+        emb = self.llm.get_input_embeddings()
+        return torch.cat([emb(torch.tensor(before, dtype=torch.long)), rows,
+                          emb(torch.tensor(list(after), dtype=torch.long))], 0)
+
+    def last_logits(self, x):
+        return self.llm(inputs_embeds=x[None]).logits[0, -1]
+
+
 def load_bundle(folder):
-    with open(os.path.join(folder, "config.json")) as f:
-        cfg = json.load(f)
-    vision = {k: v for k, v in cfg["vision"].items() if k not in ("budgets", "default_budget")}
-    model = FluxChatModel(vision, cfg["llm"])
-    t = {k: v.float() for k, v in load_file(os.path.join(folder, "model.safetensors")).items()}
-    with torch.no_grad():
-        for name, p in model.vision.weights().items():
-            p.copy_(t["vision." + name])
-    model.projector.load_state_dict({k[len("projector."):]: v for k, v in t.items() if k.startswith("projector.")})
-    missing, unexpected = model.llm.load_state_dict({k[len("llm."):]: v for k, v in t.items() if k.startswith("llm.")},
-                                                    strict=False)
-    assert not unexpected and all("rotary" in m for m in missing), (missing, unexpected)
-    return model.eval(), spm.SentencePieceProcessor(model_file=os.path.join(folder, "tokenizer.model"))
+    cfg, tensors, tokenizer = read_bundle(folder)
+    return BundleModel(cfg, tensors).eval(), spm.SentencePieceProcessor(model_file=tokenizer), cfg, tensors
 
 
 def decode_rgb(path):
@@ -67,7 +110,7 @@ def decode_rgb(path):
 def torch_answers(model, sp, tpl, px, budget, question, options, max_tokens):
     rows, _ = model.visual_rows(px, budget)
     before, after = prompt_ids(sp, tpl.segments(question, None))
-    x, _ = model.sequence(before, rows, after)
+    x = model.sequence(before, rows, after)
     emb = model.llm.get_input_embeddings()
     ids, gaps = [], []
     for _ in range(max_tokens):
@@ -83,7 +126,7 @@ def torch_answers(model, sp, tpl, px, budget, question, options, max_tokens):
             break
     text = sp.decode(ids).split(tpl.stop)[0].strip()
     before, after = prompt_ids(sp, tpl.segments(question, options))
-    x, _ = model.sequence(before, rows, after)
+    x = model.sequence(before, rows, after)
     letters = model.last_logits(x)[letter_ids(sp, len(options))]
     choice = chr(65 + int(torch.argmax(letters)))
     return text, min(gaps), choice, letters.tolist()
@@ -100,11 +143,9 @@ def swift_answer(binary, bundle, video, frames, resolution, budget, question, op
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def encoder_check(binary, bundle, model, px, budget):
+def encoder_check(binary, cfg, t, model, px, budget):
     """(relative error of the tokens, kept indices equal) between `fluxchat encode` and PyTorch."""
-    with open(os.path.join(bundle, "config.json")) as f:
-        vision = json.load(f)["vision"]
-    t = load_file(os.path.join(bundle, "model.safetensors"))
+    vision = cfg["vision"]
     with tempfile.TemporaryDirectory() as tmp:
         vdir = os.path.join(tmp, "vision")
         os.makedirs(vdir)
@@ -127,7 +168,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("bundle")
     ap.add_argument("--video", required=True, help="a gif (lossless, so both sides see the same pixels)")
-    ap.add_argument("--fluxchat", default="/work/build-train/release/fluxchat")
+    ap.add_argument("--fluxchat", default=str(REPO / ".build" / "release" / "fluxchat"))
     ap.add_argument("--frames", type=int, default=8)
     ap.add_argument("--resolution", type=int, default=168)
     ap.add_argument("--budget", type=int, default=256)
@@ -137,8 +178,8 @@ def main():
     ap.add_argument("--fixture", default=None, help="write the PyTorch outputs to this JSON file and stop")
     args = ap.parse_args()
     torch.set_num_threads(2)
-    model, sp = load_bundle(args.bundle)
-    tpl = Templates.load(os.path.join(HERE, "..", "..", "prompts"))
+    model, sp, cfg, tensors = load_bundle(args.bundle)
+    tpl = Templates.load(str(PROMPTS))
     options = args.options.split(",")
     px = pixels(decode_rgb(args.video), GIF_FPS, args.frames, args.resolution)
     text, gap, choice, letters = torch_answers(model, sp, tpl, px, args.budget, args.question, options, args.max_tokens)
@@ -154,7 +195,7 @@ def main():
                           args.question, None, args.max_tokens)
     s_mc = swift_answer(args.fluxchat, args.bundle, args.video, args.frames, args.resolution, args.budget,
                         args.question, options, args.max_tokens)
-    err, same_kept = encoder_check(args.fluxchat, args.bundle, model, px, args.budget)
+    err, same_kept = encoder_check(args.fluxchat, cfg, tensors, model, px, args.budget)
     print(json.dumps({"encoder": {"tokens_relative_error": err, "kept_equal": same_kept},
                       "torch": {"text": text, "choice": choice, "letter_logits": letters, "min_top2_gap": gap},
                       "swift": {"text": s_open["text"], "choice": s_mc.get("choice")}}, indent=1))
