@@ -24,7 +24,7 @@ def motion_phrase(motion):
 
 
 def describe(facts):
-    """'A large red circle moves to the left. A small blue star stays still. The background is ...'"""
+    """'A large red circle moves to the left. A small blue star stays still. It all happens on a plain grey background.'"""
     parts = []
     objs = objects_of(facts)
     movers = [o for o in objs if o[1]["motion"] != "still"]
@@ -35,7 +35,7 @@ def describe(facts):
         if f["jumps"] != "0":
             s += f". It jumps {'once' if f['jumps'] == '1' else f['jumps'] + ' times'}"
         parts.append(s + ".")
-    parts.append(f"The background is {background_phrase(facts['bg.pattern'], facts['bg.colour'])[2:]}.")
+    parts.append(f"It all happens on {background_phrase(facts['bg.pattern'], facts['bg.colour'])}.")
     if facts["cut"] == "yes":
         parts.append(f"Then the scene cuts to {background_phrase(facts['bg2.pattern'], facts['bg2.colour'])}.")
     return " ".join(parts)

@@ -1,0 +1,261 @@
+"""Stage 3, alignment: the projector learns to write, from the frozen stage-1 encoder's tokens,
+the rows the stage-2 language model learnt to read.
+
+1. Cache: clips scripted and rendered once, encoded by the frozen encoder at random Flux plans
+   (frames, resolution, budget); the tokens [1 + K', C] are kept (f16) with the scene's facts and
+   questions. No pixels are touched after this.
+2. Regression: projector(CLS) -> the oracle summary row of the clip's true facts, projector(patch
+   token) -> the filler row. Cheap (no LM) and puts the rows where the LM expects them.
+3. Answers: the language model's own loss on the cached clips' questions (multiple choice, open,
+   descriptions) through the projected rows; the projector trains, then (`--lm-lr`) the LM too.
+
+    python -m fluxtools.stages.align --out RUNS/align --encoder RUNS/encoder --language RUNS/language --max-minutes 40
+"""
+import argparse
+import os
+
+import numpy as np
+import sentencepiece as spm
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from ..paths import PROMPTS
+from ..synth import CAPTION_TASK, build, task_names
+from ..synth.raster import render
+from ..train.model import FluxViT
+from ..train.prompting import Templates, answer_ids, prompt_ids
+from . import language as lang
+from .common import Run, cosine_lr, embed_and_select, encode_batch, pixels, yuv420
+from .facts import fact_indices, scene_facts
+from .questions import open_questions
+
+TASKS = task_names()
+
+
+class Projector(nn.Module):
+    """mlp2x_gelu as the Swift Projector runs it: fc1 -> GELU (erf) -> fc2."""
+
+    def __init__(self, c, h, d):
+        super().__init__()
+        self.fc1, self.fc2 = nn.Linear(c, h), nn.Linear(h, d)
+
+    def forward(self, x):
+        return self.fc2(F.gelu(self.fc1(x)))
+
+
+def load_encoder(folder):
+    state = torch.load(os.path.join(folder, "ckpt.pt"), map_location="cpu", weights_only=False)
+    vit = FluxViT(state["vision_cfg"])
+    vit.load_state_dict(state["vision"])
+    vit.eval()
+    for p in vit.parameters():
+        p.requires_grad_(False)
+    return vit, state
+
+
+def load_language(folder):
+    state = torch.load(os.path.join(folder, "ckpt.pt"), map_location="cpu", weights_only=False)
+    model = lang.Reader(state["llm_cfg"])
+    model.load_state_dict(state["model"])
+    return model, state
+
+
+def random_plan(rng, frames_range, resolutions, budget_range):
+    f = int(rng.choice(np.arange(frames_range[0], frames_range[1] + 1, 2)))
+    r = int(rng.choice(resolutions))
+    pool = f * (r // 14) ** 2
+    return f, r, int(rng.integers(budget_range[0], min(budget_range[1], pool) + 1))
+
+
+@torch.no_grad()
+def encode_clips(vit, seed, n, plan_of, log=None, tasks=None):
+    """[{task, q, cands, ans, facts (dict), tokens f16 [1 + K', C]}] for n scripted scenes;
+    plan_of(rng) gives (frames, resolution, budget)."""
+    wt, cfg = vit.weights(), vit.cfg
+    out, rows, pending = [], [], []
+    tasks = tasks or TASKS + [CAPTION_TASK]
+    for i in range(n):
+        rng = np.random.default_rng([seed, i])
+        task = tasks[i % len(tasks)]
+        sc, q, cands, ans, extra = build(rng, task)
+        f, r, b = plan_of(rng)
+        px = pixels(yuv420(render(sc), rng), float(sc.fps), f, r)
+        rows.append(embed_and_select(px, wt, cfg, b)[0])
+        pending.append({"task": task, "q": q, "cands": cands, "ans": ans, "facts": scene_facts(sc), "plan": (f, r, b)})
+        if len(rows) == 16 or i == n - 1:
+            x, mask = encode_batch(rows, wt, cfg)
+            for j, item in enumerate(pending):
+                item["tokens"] = x[j, :int(mask[j].sum())].half()
+                out.append(item)
+            rows, pending = [], []
+            if log and len(out) % 800 == 0:
+                log(cached=len(out))
+    return out
+
+
+def example(item, rng, sp, tpl, kind=None):
+    """(before, after, target, kind, answer, options) of one question about a cached clip."""
+    if kind is None:
+        r = rng.random()
+        kind = "open" if item["task"] == CAPTION_TASK or r < 0.45 else ("mc" if r < 0.85 else "open_task")
+    q, cands, ans = item["q"], item["cands"], item["ans"]
+    if kind == "open":
+        qs = open_questions(item["facts"], rng)
+        q, ans = qs[int(rng.integers(0, len(qs)))]
+    if kind != "mc":
+        cands = None
+    before, after = prompt_ids(sp, tpl.segments(q, cands))
+    return lang.Example(before, after, answer_ids(sp, ans, cands), fact_indices(item["facts"]), item["task"], kind,
+                        ans, cands)
+
+
+def evaluate(llm, proj, sp, tpl, items, seed):
+    """Held-out multiple choice per family and open questions through the projected rows."""
+    rng = np.random.default_rng(seed)
+    exs, replies = [], []
+    llm.eval()
+    for it in items:
+        if it["task"] == CAPTION_TASK:
+            continue
+        for kind in ("mc", "open"):
+            ex = example(it, rng, sp, tpl, kind)
+            with torch.no_grad():
+                replies.append(lang.answer(llm, sp, ex, proj(it["tokens"].float())))
+            exs.append(ex)
+    llm.train()
+    return lang.score(exs, replies)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", required=True, help="run folder; an existing run resumes")
+    ap.add_argument("--encoder", required=True, help="stage-1 run folder")
+    ap.add_argument("--language", required=True, help="stage-2 run folder")
+    ap.add_argument("--max-minutes", type=float, default=40)
+    ap.add_argument("--seed", type=int, default=3)
+    ap.add_argument("--clips", type=int, default=4000, help="cached training clips [4000]")
+    ap.add_argument("--views", type=int, default=2, help="Flux plans per clip in the cache [2]")
+    ap.add_argument("--frames-range", default="4,16")
+    ap.add_argument("--resolutions", default="112,140,168")
+    ap.add_argument("--budget-range", default="32,256")
+    ap.add_argument("--hidden", type=int, default=1024, help="projector hidden width [1024]")
+    ap.add_argument("--regress-steps", type=int, default=1500)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--lr", type=float, default=1e-3, help="projector learning rate [1e-3]")
+    ap.add_argument("--lm-lr", type=float, default=2e-4, help="LM learning rate in the answer phase (0: frozen) [2e-4]")
+    ap.add_argument("--lm-after", type=int, default=400, help="answer steps with the LM frozen first [400]")
+    ap.add_argument("--answer-steps", type=int, default=2000, help="answer-phase schedule length [2000]")
+    ap.add_argument("--eval-every", type=int, default=300)
+    ap.add_argument("--eval-clips", type=int, default=160, help="held-out clips (seed 5555), 10 per family [160]")
+    ap.add_argument("--eval-plan", default="8x168@128", help="held-out frames x resolution @ budget [8x168@128]")
+    ap.add_argument("--threads", type=int, default=1)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    run = Run(a.out, a.max_minutes)
+    vit, _ = load_encoder(a.encoder)
+    reader, lstate = load_language(a.language)
+    llm = reader.llm
+    sp = spm.SentencePieceProcessor(model_file=os.path.join(a.language, "tokenizer.model"))
+    tpl = Templates.load(PROMPTS)
+    d = lstate["llm_cfg"]["hidden_size"]
+    proj = Projector(vit.cfg.embed_dim, a.hidden, d)
+    state = run.load()
+    phase, step = "regress", 0
+    if state:
+        proj.load_state_dict(state["projector"])
+        llm.load_state_dict(state["llm"])
+        phase, step = state["phase"], state["step"]
+
+    cache_path = os.path.join(a.out, "cache.pt")
+    if os.path.exists(cache_path):
+        cache, held = torch.load(cache_path, weights_only=False)
+    else:
+        fr = tuple(int(v) for v in a.frames_range.split(","))
+        res = [int(v) for v in a.resolutions.split(",")]
+        br = tuple(int(v) for v in a.budget_range.split(","))
+        cache = []
+        for v in range(a.views):
+            cache += encode_clips(vit, a.seed * 100 + v, a.clips, lambda rng: random_plan(rng, fr, res, br),
+                                  lambda **k: run.log(view=v, **k))
+        ef, rest = a.eval_plan.split("x")
+        er, eb = (int(t) for t in rest.split("@"))
+        held = encode_clips(vit, 5555, a.eval_clips, lambda rng: (int(ef), er, eb), tasks=TASKS)
+        torch.save((cache, held), cache_path)
+        run.log(cached=len(cache), heldout=len(held))
+
+    def save():
+        run.save({"projector": proj.state_dict(), "llm": llm.state_dict(), "phase": phase, "step": step,
+                  "llm_cfg": lstate["llm_cfg"], "args": vars(a)})
+
+    rng = np.random.default_rng(a.seed + step)
+    with torch.no_grad():
+        targets = [reader.oracle_rows(torch.from_numpy(fact_indices(it["facts"])), 0, 0.0)[0] for it in cache]
+        filler = reader.filler.detach()
+    if phase == "regress":
+        opt = torch.optim.AdamW(proj.parameters(), lr=a.lr, weight_decay=0.0)
+        scale = torch.stack(targets).pow(2).sum(-1).mean()
+        while step < a.regress_steps and not run.expired():
+            for g in opt.param_groups:
+                g["lr"] = cosine_lr(step, a.regress_steps, a.lr, 50)
+            idx = rng.integers(0, len(cache), 64)
+            cls = torch.stack([cache[i]["tokens"][0].float() for i in idx])
+            tgt = torch.stack([targets[i] for i in idx])
+            patches = torch.cat([cache[i]["tokens"][1:][rng.integers(0, len(cache[i]["tokens"]) - 1, 8)].float()
+                                 for i in idx])
+            loss = (proj(cls) - tgt).pow(2).sum(-1).mean() / scale + \
+                (proj(patches) - filler).pow(2).sum(-1).mean() / scale
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            step += 1
+            if step % 100 == 0:
+                run.log(phase=phase, step=step, loss=round(loss.item(), 5))
+        run.log(phase=phase, step=step, heldout=evaluate(llm, proj, sp, tpl, held, 1))
+        phase, step = "answer", 0
+        save()
+
+    for p in llm.parameters():
+        p.requires_grad_(False)
+    popt = torch.optim.AdamW(proj.parameters(), lr=a.lr, weight_decay=0.0)
+    lopt = torch.optim.AdamW(llm.parameters(), lr=a.lm_lr, weight_decay=0.01) if a.lm_lr > 0 else None
+    losses = []
+    while not run.expired() and step < a.answer_steps:
+        lr_scale = cosine_lr(step, a.answer_steps, 1.0, 50)
+        for g in popt.param_groups:
+            g["lr"] = a.lr * lr_scale
+        train_lm = lopt is not None and step >= a.lm_after
+        if train_lm:
+            for g in lopt.param_groups:
+                g["lr"] = a.lm_lr * lr_scale
+            for p in llm.parameters():
+                p.requires_grad_(True)
+        seqs = []
+        for i in rng.integers(0, len(cache), a.batch):
+            it = cache[i]
+            ex = example(it, rng, sp, tpl)
+            seqs.append(lang.sequence(llm, ex.before, proj(it["tokens"].float()), ex.after, ex.target))
+        loss = lang.batch_loss(llm, seqs)
+        popt.zero_grad()
+        if train_lm:
+            lopt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(list(proj.parameters()) + list(llm.parameters()), 1.0)
+        popt.step()
+        if train_lm:
+            lopt.step()
+        step += 1
+        losses.append(loss.item())
+        if step % 25 == 0:
+            run.log(phase=phase, step=step, loss=round(float(np.mean(losses)), 4), lm=train_lm)
+            losses = []
+        if step % a.eval_every == 0:
+            run.log(phase=phase, step=step, heldout=evaluate(llm, proj, sp, tpl, held, 1))
+            save()
+    save()
+    run.log(phase=phase, step=step, heldout=evaluate(llm, proj, sp, tpl, held, 1), final=True)
+
+
+if __name__ == "__main__":
+    main()
