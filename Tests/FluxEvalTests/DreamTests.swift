@@ -23,12 +23,19 @@ final class DreamTests: XCTestCase {
         XCTAssertEqual(try DreamRecords.load(path: Fix.dream + "/DREAM-1k.messages.jsonl")[0].key, "DREAM/movie_animation-1")
     }
 
+    /// The shared DREAM-1K copy: `../shared/data/dream1k` beside the repository root.
+    static let sharedDream = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()  // the repository root
+        .deletingLastPathComponent().appendingPathComponent("shared/data/dream1k").standardizedFileURL.path
+
     /// All 1,000 real records (when the shared copy is present): a prediction written in and read
     /// back; the rest of each record parses to the same value, and for the messages format an
     /// empty prediction restores the line byte for byte.
     func testEveryRealRecordRoundTrips() throws {
-        let shared = "/work/shared/data/dream1k"
-        guard FileManager.default.fileExists(atPath: shared + "/DREAM-1k.flat.jsonl") else { throw XCTSkip("no shared DREAM-1K copy") }
+        let shared = Self.sharedDream
+        guard FileManager.default.fileExists(atPath: shared + "/DREAM-1k.flat.jsonl") else {
+            throw XCTSkip("no DREAM-1K copy at \(shared) (../shared/data/dream1k beside the repository): the 1,000-record round trip is skipped")
+        }
         for name in ["DREAM-1k.messages.jsonl", "DREAM-1k.flat.jsonl"] {
             let recs = try DreamRecords.load(path: shared + "/" + name)
             XCTAssertEqual(recs.count, 1000)
