@@ -4,8 +4,9 @@ the rows the stage-2 language model learnt to read.
 1. Cache: clips scripted and rendered once, encoded by the frozen encoder at random Flux plans
    (frames, resolution, budget); the tokens [1 + K', C] are kept (f16) with the scene's facts and
    questions. No pixels are touched after this.
-2. Regression: projector(CLS) -> the oracle summary row of the clip's true facts, projector(patch
-   token) -> the filler row. Cheap (no LM) and puts the rows where the LM expects them.
+2. Regression: projector(CLS) -> the oracle scene row of the clip's true facts, projector(patch
+   token) -> the object row of the object under the patch, or the filler row on background. Cheap
+   (no LM) and puts the rows where the LM expects them.
 3. Answers: the language model's own loss on the cached clips' questions (multiple choice, open,
    descriptions) through the projected rows; the projector trains, then (`--lm-lr`) the LM too.
 
@@ -26,8 +27,8 @@ from ..synth.raster import render
 from ..train.model import FluxViT
 from ..train.prompting import Templates, answer_ids, prompt_ids
 from . import language as lang
-from .common import Run, cosine_lr, embed_and_select, encode_batch, pixels, yuv420
-from .facts import fact_indices, scene_facts
+from .common import Run, cosine_lr, embed_and_select, encode_batch, pixels, segment_midpoints, yuv420
+from .facts import global_indices, object_geometry, object_records, patch_objects, scene_facts
 from .questions import open_questions
 
 TASKS = task_names()
@@ -70,8 +71,9 @@ def random_plan(rng, frames_range, resolutions, budget_range):
 
 @torch.no_grad()
 def encode_clips(vit, seed, n, plan_of, log=None, tasks=None):
-    """[{task, q, cands, ans, facts (dict), tokens f16 [1 + K', C]}] for n scripted scenes;
-    plan_of(rng) gives (frames, resolution, budget)."""
+    """[{task, q, cands, ans, facts (dict), scene, records, tokens f16 [1 + K', C], objects (the
+    object index under each kept patch, -1 background)}] for n scripted scenes; plan_of(rng)
+    gives (frames, resolution, budget)."""
     wt, cfg = vit.weights(), vit.cfg
     out, rows, pending = [], [], []
     tasks = tasks or TASKS + [CAPTION_TASK]
@@ -80,9 +82,15 @@ def encode_clips(vit, seed, n, plan_of, log=None, tasks=None):
         task = tasks[i % len(tasks)]
         sc, q, cands, ans, extra = build(rng, task)
         f, r, b = plan_of(rng)
-        px = pixels(yuv420(render(sc), rng), float(sc.fps), f, r)
-        rows.append(embed_and_select(px, wt, cfg, b)[0])
-        pending.append({"task": task, "q": q, "cands": cands, "ans": ans, "facts": scene_facts(sc), "plan": (f, r, b)})
+        frames = render(sc)
+        px = pixels(yuv420(frames, rng), float(sc.fps), f, r)
+        x, kept = embed_and_select(px, wt, cfg, b)
+        rows.append(x)
+        facts = scene_facts(sc)
+        geo = object_geometry(sc, segment_midpoints(f, len(frames), float(sc.fps)))
+        pending.append({"task": task, "q": q, "cands": cands, "ans": ans, "facts": facts, "plan": (f, r, b),
+                        "scene": global_indices(facts), "records": object_records(sc),
+                        "objects": torch.from_numpy(patch_objects(kept, geo, r, 224))})
         if len(rows) == 16 or i == n - 1:
             x, mask = encode_batch(rows, wt, cfg)
             for j, item in enumerate(pending):
@@ -106,7 +114,7 @@ def example(item, rng, sp, tpl, kind=None):
     if kind != "mc":
         cands = None
     before, after = prompt_ids(sp, tpl.segments(q, cands))
-    return lang.Example(before, after, answer_ids(sp, ans, cands), fact_indices(item["facts"]), item["task"], kind,
+    return lang.Example(before, after, answer_ids(sp, ans, cands), item["scene"], item["records"], item["task"], kind,
                         ans, cands)
 
 
@@ -125,6 +133,26 @@ def evaluate(llm, proj, sp, tpl, items, seed):
             exs.append(ex)
     llm.train()
     return lang.score(exs, replies)
+
+
+def build_cache(a, run, vit):
+    """(training items, held-out items), from OUT/cache.pt when an earlier run made it."""
+    cache_path = os.path.join(a.out, "cache.pt")
+    if os.path.exists(cache_path):
+        return torch.load(cache_path, weights_only=False)
+    fr = tuple(int(v) for v in a.frames_range.split(","))
+    res = [int(v) for v in a.resolutions.split(",")]
+    br = tuple(int(v) for v in a.budget_range.split(","))
+    cache = []
+    for v in range(a.views):
+        cache += encode_clips(vit, a.seed * 100 + v, a.clips, lambda rng: random_plan(rng, fr, res, br),
+                              lambda **k: run.log(view=v, **k))
+    ef, rest = a.eval_plan.split("x")
+    er, eb = (int(t) for t in rest.split("@"))
+    held = encode_clips(vit, 5555, a.eval_clips, lambda rng: (int(ef), er, eb), tasks=TASKS)
+    torch.save((cache, held), cache_path)
+    run.log(cached=len(cache), heldout=len(held))
+    return cache, held
 
 
 def main():
@@ -150,11 +178,16 @@ def main():
     ap.add_argument("--eval-clips", type=int, default=160, help="held-out clips (seed 5555), 10 per family [160]")
     ap.add_argument("--eval-plan", default="8x168@128", help="held-out frames x resolution @ budget [8x168@128]")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--cache-only", action="store_true",
+                    help="build the token cache and stop (needs only the encoder: runs while stage 2 finishes)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     run = Run(a.out, a.max_minutes)
     vit, _ = load_encoder(a.encoder)
+    cache, held = build_cache(a, run, vit)
+    if a.cache_only:
+        return
     reader, lstate = load_language(a.language)
     llm = reader.llm
     sp = spm.SentencePieceProcessor(model_file=os.path.join(a.language, "tokenizer.model"))
@@ -168,44 +201,31 @@ def main():
         llm.load_state_dict(state["llm"])
         phase, step = state["phase"], state["step"]
 
-    cache_path = os.path.join(a.out, "cache.pt")
-    if os.path.exists(cache_path):
-        cache, held = torch.load(cache_path, weights_only=False)
-    else:
-        fr = tuple(int(v) for v in a.frames_range.split(","))
-        res = [int(v) for v in a.resolutions.split(",")]
-        br = tuple(int(v) for v in a.budget_range.split(","))
-        cache = []
-        for v in range(a.views):
-            cache += encode_clips(vit, a.seed * 100 + v, a.clips, lambda rng: random_plan(rng, fr, res, br),
-                                  lambda **k: run.log(view=v, **k))
-        ef, rest = a.eval_plan.split("x")
-        er, eb = (int(t) for t in rest.split("@"))
-        held = encode_clips(vit, 5555, a.eval_clips, lambda rng: (int(ef), er, eb), tasks=TASKS)
-        torch.save((cache, held), cache_path)
-        run.log(cached=len(cache), heldout=len(held))
-
     def save():
         run.save({"projector": proj.state_dict(), "llm": llm.state_dict(), "phase": phase, "step": step,
                   "llm_cfg": lstate["llm_cfg"], "args": vars(a)})
 
     rng = np.random.default_rng(a.seed + step)
-    with torch.no_grad():
-        targets = [reader.oracle_rows(torch.from_numpy(fact_indices(it["facts"])), 0, 0.0)[0] for it in cache]
-        filler = reader.filler.detach()
     if phase == "regress":
         opt = torch.optim.AdamW(proj.parameters(), lr=a.lr, weight_decay=0.0)
-        scale = torch.stack(targets).pow(2).sum(-1).mean()
+        with torch.no_grad():
+            filler = reader.filler.detach()
+            scale = filler.pow(2).sum() + torch.stack([reader.scene_row(it["scene"]) for it in cache[:200]]).pow(2).sum(-1).mean()
         while step < a.regress_steps and not run.expired():
             for g in opt.param_groups:
                 g["lr"] = cosine_lr(step, a.regress_steps, a.lr, 50)
-            idx = rng.integers(0, len(cache), 64)
-            cls = torch.stack([cache[i]["tokens"][0].float() for i in idx])
-            tgt = torch.stack([targets[i] for i in idx])
-            patches = torch.cat([cache[i]["tokens"][1:][rng.integers(0, len(cache[i]["tokens"]) - 1, 8)].float()
-                                 for i in idx])
-            loss = (proj(cls) - tgt).pow(2).sum(-1).mean() / scale + \
-                (proj(patches) - filler).pow(2).sum(-1).mean() / scale
+            inputs, targets = [], []
+            for i in rng.integers(0, len(cache), 32):
+                it = cache[i]
+                tok = it["tokens"].float()
+                pick = torch.from_numpy(rng.integers(0, tok.shape[0] - 1, 16))
+                with torch.no_grad():
+                    objs = reader.object_rows(it["records"]) if len(it["records"]) else filler[None]
+                    obj = it["objects"][pick]
+                    tgt = torch.where((obj >= 0)[:, None], objs[obj.clamp(min=0)], filler)
+                    inputs.append(torch.cat([tok[:1], tok[1:][pick]]))
+                    targets.append(torch.cat([reader.scene_row(it["scene"])[None], tgt]))
+            loss = (proj(torch.cat(inputs)) - torch.cat(targets)).pow(2).sum(-1).mean() / scale
             opt.zero_grad()
             loss.backward()
             opt.step()

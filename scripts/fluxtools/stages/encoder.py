@@ -1,5 +1,7 @@
-"""Stage 1, the encoder learns the world (Flux-FT in miniature): the small FluxViT alone, with one
-linear head per fact slot (stages/facts.py) on its CLS token, trained on the synthetic clips with
+"""Stage 1, the encoder learns the world (Flux-FT in miniature): the small FluxViT alone, with
+linear heads for the scene slots on its CLS token and for the object slots on every kept patch
+token (the attributes of the object under the patch, or background; stages/facts.py), trained on
+the synthetic clips with
 flexible sampling (an even frame count and a resolution per sample), group-dynamic selection to a
 random budget, and multi-number co-training (each clip also at a quarter of its budget, taught by
 the full-budget view). `--fixed FxR` trains the ablation arm: one frame count and resolution,
@@ -20,21 +22,32 @@ from ..reference import fluxvit_ref as ref
 from ..synth import CAPTION_TASK, build, task_names
 from ..synth.raster import render
 from ..train.model import FluxViT, vision_config
-from .common import Run, cosine_lr, embed_and_select, encode_batch, pixels, yuv420
-from .facts import NUM_VALUES, SLOT_SIZES, SLOTS, VALUE_OFFSETS, fact_indices, scene_facts
+from .common import Run, cosine_lr, embed_and_select, encode_batch, pixels, segment_midpoints, yuv420
+from .facts import (GLOBAL_OFFSETS, GLOBAL_SIZES, GLOBAL_SLOTS, GLOBAL_VALUES, OBJECT_OFFSETS, OBJECT_SIZES,
+                    OBJECT_SLOTS, OBJECT_VALUES, global_indices, object_geometry, object_records, patch_objects,
+                    scene_facts)
 
 TASKS = task_names() + [CAPTION_TASK]
 
 
-def clip(rng):
-    """(frames uint8 [T, 224, 224, 3], fps, fact indices) of one scripted and rendered scene."""
-    task = TASKS[int(rng.integers(0, len(TASKS)))]
-    sc = build(rng, task)[0]
-    return render(sc), float(sc.fps), fact_indices(scene_facts(sc))
+class Clip:
+    """One rendered scene with its labels: frames, fps, scene slot indices, object records."""
+
+    def __init__(self, rng):
+        task = TASKS[int(rng.integers(0, len(TASKS)))]
+        self.sc = build(rng, task)[0]
+        self.frames, self.fps = render(self.sc), float(self.sc.fps)
+        self.scene = global_indices(scene_facts(self.sc))
+        self.records = object_records(self.sc)
+
+    def sample(self, rng, frames, resolution):
+        """(pixels [3, T, R, R], geometry [T, n, 4]) of `frames` segment-midpoint frames."""
+        idx = segment_midpoints(frames, len(self.frames), self.fps)
+        return pixels(yuv420(self.frames, rng), self.fps, frames, resolution), object_geometry(self.sc, idx)
 
 
 class Clips(torch.utils.data.IterableDataset):
-    """Endless (pixels, facts, budget) samples, drawn in a worker process."""
+    """Endless (pixels, geometry, scene, records, resolution, budget) samples, drawn in a worker process."""
 
     def __init__(self, seed, frames_range, resolutions, budget_range, fixed):
         self.seed, self.frames_range, self.resolutions = seed, frames_range, resolutions
@@ -43,92 +56,128 @@ class Clips(torch.utils.data.IterableDataset):
     def __iter__(self):
         rng = np.random.default_rng(self.seed)
         while True:
-            frames, fps, facts = clip(rng)
-            frames = yuv420(frames, rng)
+            c = Clip(rng)
             if self.fixed:
                 f, r = self.fixed
-                budget = None
+                budget = -1
             else:
                 lo, hi = self.frames_range
                 f = int(rng.choice(np.arange(lo, hi + 1, 2)))
                 r = int(rng.choice(self.resolutions))
                 pool = f * (r // 14) ** 2
                 budget = int(rng.integers(self.budget_range[0], min(self.budget_range[1], pool) + 1))
-            yield pixels(frames, fps, f, r), torch.from_numpy(facts), budget if budget is not None else -1
+            px, geo = c.sample(rng, f, r)
+            yield px, geo, c.scene, c.records, r, budget
 
 
 class Heads(nn.Module):
-    """LayerNorm + one linear layer giving every slot's logits (training only; not exported)."""
+    """LayerNorm + linear heads (training only; not exported): scene slots from the CLS token;
+    object-or-background and the object slots from each patch token."""
 
     def __init__(self, c):
         super().__init__()
         self.norm = nn.LayerNorm(c)
-        self.fc = nn.Linear(c, NUM_VALUES)
+        self.scene = nn.Linear(c, GLOBAL_VALUES)
+        self.obj = nn.Linear(c, 1 + OBJECT_VALUES)
 
-    def forward(self, cls):
-        return self.fc(self.norm(cls))
+    def forward(self, x):
+        h = self.norm(x)
+        return self.scene(h[:, 0]), self.obj(h[:, 1:])
 
 
-def slot_loss(logits, facts, teacher=None):
+def slots_loss(logits, target, sizes, offsets, teacher=None):
     """Mean over slots of the cross-entropy (and, with a teacher's logits, its KL distillation)."""
     loss = 0.0
-    for s, (off, n) in enumerate(zip(VALUE_OFFSETS, SLOT_SIZES)):
+    for s, (off, n) in enumerate(zip(offsets, sizes)):
         lg = logits[:, off:off + n]
-        loss = loss + F.cross_entropy(lg, facts[:, s])
+        loss = loss + F.cross_entropy(lg, target[:, s])
         if teacher is not None:
             t = F.softmax(teacher[:, off:off + n].detach(), -1)
             loss = loss + F.kl_div(F.log_softmax(lg, -1), t, reduction="batchmean")
-    return loss / len(SLOTS)
+    return loss / len(sizes)
 
 
-def predict(logits):
-    """[B, slots] predicted value indices."""
-    return torch.stack([logits[:, o:o + n].argmax(-1) for o, n in zip(VALUE_OFFSETS, SLOT_SIZES)], 1)
+def labels(kept_list, items):
+    """Per sequence: object index under each kept patch (-1 background) and its record rows."""
+    out = []
+    for kept, (geo, records, r) in zip(kept_list, items):
+        obj = patch_objects(kept, geo, r, 224)
+        out.append((torch.from_numpy(obj), torch.from_numpy(records)))
+    return out
 
 
-def group_of(name):
-    """Metric group of a slot: object keys are scored only where the object is present."""
-    head, _, key = name.partition(".")
-    if head in ("mover",):
-        return "mover." + key
-    if key:
-        return "object." + key if not head.startswith("bg") else "scene.background"
-    return "scene." + head
+def batch_loss(heads, x, mask, scene, labs, teacher=None):
+    """Scene slots on CLS; object/background on every patch; object slots on object patches."""
+    sl, ol = heads(x)
+    loss = slots_loss(sl, scene, GLOBAL_SIZES, GLOBAL_OFFSETS, teacher)
+    pm = mask[:, 1:]
+    is_obj = torch.zeros_like(pm, dtype=torch.float32)
+    recs = []
+    for i, (obj, records) in enumerate(labs):
+        k = len(obj)
+        is_obj[i, :k] = (obj >= 0).float()
+        if (obj >= 0).any():
+            recs.append((i, torch.nonzero(obj >= 0)[:, 0], records[obj[obj >= 0]]))
+    loss = loss + F.binary_cross_entropy_with_logits(ol[..., 0][pm], is_obj[pm])
+    if recs:
+        lg = torch.cat([ol[i, pos, 1:] for i, pos, _ in recs])
+        tg = torch.cat([r for _, _, r in recs])
+        loss = loss + slots_loss(lg, tg, OBJECT_SIZES, OBJECT_OFFSETS)
+    return loss, sl
 
 
-def accuracy(pred, facts):
-    """{group: accuracy}, object slots counted where the target object exists."""
-    out = {}
-    for s, (name, _) in enumerate(SLOTS):
-        g = group_of(name)
-        t, p = facts[:, s], pred[:, s]
-        sel = t != 0 if (g.startswith("object.") or g.startswith("mover.")) else torch.ones_like(t, dtype=torch.bool)
-        hit, cnt = out.get(g, (0, 0))
-        out[g] = (hit + int((p[sel] == t[sel]).sum()), cnt + int(sel.sum()))
-    return {g: round(h / c, 4) for g, (h, c) in sorted(out.items()) if c}
+def predict(logits, sizes, offsets):
+    return torch.stack([logits[:, o:o + n].argmax(-1) for o, n in zip(offsets, sizes)], 1)
 
 
 def heldout(seed, n, frames, resolution):
     rng = np.random.default_rng(seed)
-    px, facts = [], []
+    out = []
     for _ in range(n):
-        fr, fps, f = clip(rng)
-        px.append(pixels(yuv420(fr, rng), fps, frames, resolution).half())
-        facts.append(torch.from_numpy(f))
-    return px, torch.stack(facts)
+        c = Clip(rng)
+        px, geo = c.sample(rng, frames, resolution)
+        out.append((px.half(), geo, torch.from_numpy(c.scene), c.records))
+    return out
 
 
 @torch.no_grad()
-def evaluate(vit, heads, px, facts, budgets, batch=32):
+def evaluate(vit, heads, items, resolution, budgets, batch=32):
+    """{budget: {slot group: accuracy}}: scene slots; object-vs-background and the object slots on
+    object patches (patch level), and per object by majority over its patches."""
     wt, cfg = vit.weights(), vit.cfg
     out = {}
     for b in budgets:
-        preds = []
-        for i in range(0, len(px), batch):
-            rows = [embed_and_select(p.float(), wt, cfg, b)[0] for p in px[i:i + batch]]
-            x, _ = encode_batch(rows, wt, cfg)
-            preds.append(predict(heads(x[:, 0])))
-        out[str(b)] = accuracy(torch.cat(preds), facts)
+        hits = {}
+
+        def add(key, ok):
+            h, c = hits.get(key, (0, 0))
+            hits[key] = (h + int(ok.sum()), c + int(ok.numel()))
+        for i in range(0, len(items), batch):
+            chunk = items[i:i + batch]
+            enc = [embed_and_select(px.float(), wt, cfg, b) for px, _, _, _ in chunk]
+            x, mask = encode_batch([r for r, _ in enc], wt, cfg)
+            sl, ol = heads(x)
+            sp = predict(sl, GLOBAL_SIZES, GLOBAL_OFFSETS)
+            scene = torch.stack([s for _, _, s, _ in chunk])
+            for j, (name, _) in enumerate(GLOBAL_SLOTS):
+                add("scene." + name.split(".")[0], sp[:, j] == scene[:, j])
+            for j, ((_, kept), (_, geo, _, records)) in enumerate(zip(enc, chunk)):
+                obj = torch.from_numpy(patch_objects(kept, geo, resolution, 224))
+                lo = ol[j, :len(obj)]
+                add("patch.is_object", (lo[:, 0] > 0) == (obj >= 0))
+                on = obj >= 0
+                if not on.any():
+                    continue
+                pred = predict(lo[on, 1:], OBJECT_SIZES, OBJECT_OFFSETS)
+                tgt = torch.from_numpy(records)[obj[on]]
+                for s, (name, _) in enumerate(OBJECT_SLOTS):
+                    add("patch." + name, pred[:, s] == tgt[:, s])
+                for o in obj[on].unique():
+                    sel = obj[on] == o
+                    vote = torch.mode(pred[sel], 0).values
+                    for s, (name, _) in enumerate(OBJECT_SLOTS):
+                        add("object." + name, vote[s:s + 1] == tgt[sel][0, s:s + 1])
+        out[str(b)] = {k: round(h / c, 4) for k, (h, c) in sorted(hits.items()) if c}
     return out
 
 
@@ -173,7 +222,7 @@ def main():
                  [int(r) for r in a.resolutions.split(",")], tuple(map(int, a.budget_range.split(","))), fixed)
     loader = iter(torch.utils.data.DataLoader(data, batch_size=None, num_workers=1, prefetch_factor=4 * a.batch))
     ef, er = (int(v) for v in a.eval_plan.split("x"))
-    ev_px, ev_facts = heldout(7777, a.eval_clips, ef, er)
+    ev_items = heldout(7777, a.eval_clips, ef, er)
     budgets = [int(b) for b in a.eval_budgets.split(",")]
     wt, cfg = vit.weights(), vit.cfg
     stats = []
@@ -186,21 +235,28 @@ def main():
         lr = cosine_lr(step, a.schedule_steps, a.lr, 200)
         for g in opt.param_groups:
             g["lr"] = lr
-        rows, small, facts = [], [], []
+        rows, small, big_kept, small_kept, items, scene = [], [], [], [], [], []
         for _ in range(a.batch):
-            px, f, budget = next(loader)
+            px, geo, sc, records, r, budget = next(loader)
             budget = None if budget < 0 else budget
-            rows.append(embed_and_select(px, wt, cfg, budget)[0])
+            x, kept = embed_and_select(px, wt, cfg, budget)
+            rows.append(x)
+            big_kept.append(kept)
             if budget is not None:
-                small.append(embed_and_select(px, wt, cfg, max(16, budget // 4))[0])
-            facts.append(f)
-        facts = torch.stack(facts)
+                x, kept = embed_and_select(px, wt, cfg, max(16, budget // 4))
+                small.append(x)
+                small_kept.append(kept)
+            items.append((np.asarray(geo), np.asarray(records), int(r)))
+            scene.append(torch.as_tensor(sc))
+        scene = torch.stack(scene)
         # The quarter-budget views run as their own batch: padded to the full views' length they
         # would cost as much as those.
-        big = heads(encode_batch(rows, wt, cfg)[0][:, 0])
-        loss = slot_loss(big, facts)
+        x, mask = encode_batch(rows, wt, cfg)
+        loss, big = batch_loss(heads, x, mask, scene, labels(big_kept, items))
         if small:
-            loss = loss + 0.5 * slot_loss(heads(encode_batch(small, wt, cfg)[0][:, 0]), facts[:len(small)], teacher=big)
+            x, mask = encode_batch(small, wt, cfg)
+            l2, _ = batch_loss(heads, x, mask, scene[:len(small)], labels(small_kept, items[:len(small)]), teacher=big)
+            loss = loss + 0.5 * l2
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -212,10 +268,10 @@ def main():
             stats = []
         if step % a.eval_every == 0:
             vit.eval()
-            run.log(step=step, heldout=evaluate(vit, heads, ev_px, ev_facts, budgets))
+            run.log(step=step, heldout=evaluate(vit, heads, ev_items, er, budgets))
             save()
     save()
-    run.log(step=step, heldout=evaluate(vit, heads, ev_px, ev_facts, budgets), final=True)
+    run.log(step=step, heldout=evaluate(vit, heads, ev_items, er, budgets), final=True)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,12 @@
 """The scene's own ground truth as a fixed set of categorical slots.
 
-Every clip trains every slot (not one label per clip from its answer string): per object colour,
-per object shape, the moving object, and the whole scene. Stage 1 predicts these slots from the
-encoder's CLS token; stage 2 teaches the language model to read a row built from them; stage 3
-maps the encoder onto that row. Values are read from the scripted per-frame state, so they hold
-for any sampled frames.
+Every clip trains every slot (not one label per clip from its answer string). The scene slots
+(how many objects move, the background, a cut) belong to the encoder's CLS token; the object
+slots (colour, shape, size, motion, where it ends, how it changes, event counts) to every patch
+token that lies on that object. Stage 1 predicts them; stage 2 teaches the language model to read
+rows built from them (one scene row, then object rows among background rows, as the projected
+tokens arrive); stage 3 maps the encoder onto those rows. Values are read from the scripted
+per-frame state, so they hold for any sampled frames.
 """
 import numpy as np
 
@@ -23,29 +25,33 @@ OBJECT_KEYS = ("shape", "size", "motion", "end", "change") + tuple(COUNTED)
 
 
 def _slots():
-    """[(slot name, [values])]; index 0 of each object slot is ABSENT."""
+    """[(slot name, [values])] of the flat fact dict; index 0 of each object slot is ABSENT."""
     out = []
     for c in COLOUR_NAMES:
         out += [(f"{c}.shape", [ABSENT] + list(SHAPES)), (f"{c}.size", [ABSENT] + list(SIZE_ORDER)),
                 (f"{c}.motion", [ABSENT] + MOTIONS), (f"{c}.end", [ABSENT] + REGIONS),
                 (f"{c}.change", [ABSENT] + CHANGES)]
         out += [(f"{c}.{k}", [ABSENT, "0", "1", "2", "3"]) for k in COUNTED]
-    for s in SHAPES:
-        out += [(f"{s}.colour", [ABSENT] + COLOUR_NAMES), (f"{s}.size", [ABSENT] + list(SIZE_ORDER)),
-                (f"{s}.motion", [ABSENT] + MOTIONS), (f"{s}.change", [ABSENT] + CHANGES)]
-    out += [("mover.colour", [ABSENT] + COLOUR_NAMES), ("mover.shape", [ABSENT] + list(SHAPES)),
-            ("mover.size", [ABSENT] + list(SIZE_ORDER)), ("mover.motion", [ABSENT] + MOTIONS),
-            ("moving", [str(i) for i in range(6)]), ("objects", [str(i) for i in range(7)]),
-            ("bg.pattern", list(PATTERNS)), ("bg.colour", list(BG_COLOURS)),
-            ("cut", ["no", "yes"]), ("bg2.pattern", ["none"] + list(PATTERNS)), ("bg2.colour", ["none"] + list(BG_COLOURS))]
-    return out
+    return out + GLOBAL_SLOTS
+
+
+# What the CLS token carries: the whole scene.
+GLOBAL_SLOTS = [("moving", [str(i) for i in range(6)]), ("objects", [str(i) for i in range(7)]),
+                ("bg.pattern", list(PATTERNS)), ("bg.colour", list(BG_COLOURS)), ("cut", ["no", "yes"]),
+                ("bg2.pattern", ["none"] + list(PATTERNS)), ("bg2.colour", ["none"] + list(BG_COLOURS))]
+# What a patch token on an object carries: that object.
+OBJECT_SLOTS = [("colour", COLOUR_NAMES), ("shape", list(SHAPES)), ("size", list(SIZE_ORDER)), ("motion", MOTIONS),
+                ("end", REGIONS), ("change", CHANGES)] + [(k, ["0", "1", "2", "3"]) for k in COUNTED]
+
+
+def _table(slots):
+    sizes = [len(v) for _, v in slots]
+    return sizes, np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64), int(sum(sizes))
 
 
 SLOTS = _slots()
-SLOT_INDEX = {name: i for i, (name, _) in enumerate(SLOTS)}
-SLOT_SIZES = [len(v) for _, v in SLOTS]
-VALUE_OFFSETS = np.concatenate([[0], np.cumsum(SLOT_SIZES)[:-1]]).astype(np.int64)
-NUM_VALUES = int(sum(SLOT_SIZES))
+GLOBAL_SIZES, GLOBAL_OFFSETS, GLOBAL_VALUES = _table(GLOBAL_SLOTS)
+OBJECT_SIZES, OBJECT_OFFSETS, OBJECT_VALUES = _table(OBJECT_SLOTS)
 
 
 def motion_of(ob, S):
@@ -104,13 +110,7 @@ def scene_facts(sc):
         if facts[f"{o.colour}.shape"] == ABSENT:
             for k in OBJECT_KEYS:
                 facts[f"{o.colour}.{k}"] = f[k]
-        if facts[f"{o.shape}.colour"] == ABSENT:
-            for k in ("colour", "size", "motion", "change"):
-                facts[f"{o.shape}.{k}"] = f[k]
     movers = [(o, f) for o, f in per if f["motion"] != "still"]
-    if movers:
-        o, f = movers[0]
-        facts.update({"mover.colour": o.colour, "mover.shape": o.shape, "mover.size": o.size, "mover.motion": f["motion"]})
     facts["moving"] = str(min(5, len(movers)))
     facts["objects"] = str(min(6, len(objs)))
     facts["bg.pattern"], facts["bg.colour"] = sc.backgrounds[0]
@@ -120,9 +120,44 @@ def scene_facts(sc):
     return facts
 
 
-def fact_indices(facts):
-    """[len(SLOTS)] int64: the value index within each slot."""
-    return np.array([values.index(facts[name]) for name, values in SLOTS], dtype=np.int64)
+def global_indices(facts):
+    """[len(GLOBAL_SLOTS)] int64: the value index of each scene slot."""
+    return np.array([values.index(facts[name]) for name, values in GLOBAL_SLOTS], dtype=np.int64)
+
+
+def object_records(sc):
+    """[n_objects, len(OBJECT_SLOTS)] int64: every object's value indices (all shots)."""
+    out = []
+    for o in sc.objects:
+        f = object_facts(sc, o)
+        out.append([values.index(f[name]) for name, values in OBJECT_SLOTS])
+    return np.array(out, dtype=np.int64).reshape(len(sc.objects), len(OBJECT_SLOTS))
+
+
+def object_geometry(sc, frame_indices):
+    """[T, n_objects, 4] float32: centre x, y, reach (extent x scale) and visibility at each frame."""
+    g = np.zeros((len(frame_indices), len(sc.objects), 4), np.float32)
+    for j, o in enumerate(sc.objects):
+        for i, f in enumerate(frame_indices):
+            g[i, j] = (o.x[f], o.y[f], o.extent * o.scale[f], float(o.alpha[f] > 0))
+    return g
+
+
+def patch_objects(kept, geometry, resolution, canvas, patch=14):
+    """Object index (or -1 for background) under each kept patch (flat t*L + p indices): the
+    nearest visible object whose reach covers the patch centre (with a third of a patch of slack)."""
+    g = resolution // patch
+    t, p = kept // (g * g), kept % (g * g)
+    step = patch * canvas / resolution
+    cx, cy = (p % g + 0.5) * step, (p // g + 0.5) * step
+    geo = geometry[t]  # [K, n, 4]
+    if geo.shape[1] == 0:
+        return np.full(len(kept), -1, np.int64)
+    d = np.hypot(geo[..., 0] - cx[:, None], geo[..., 1] - cy[:, None])
+    inside = (d < geo[..., 2] + step / 3) & (geo[..., 3] > 0)
+    d = np.where(inside, d, np.inf)
+    best = d.argmin(1)
+    return np.where(np.isfinite(d.min(1)), best, -1).astype(np.int64)
 
 
 def objects_of(facts):

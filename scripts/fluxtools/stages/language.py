@@ -2,10 +2,13 @@
 
 The small Llama trains on text alone, in the exact prompts the Swift engine renders (chat, and
 the MVBench reference prompt with the `Best option:(` prefill), with the video's place filled as
-inference fills it: one summary row where FluxViT's CLS token lands, then K patch rows. Here the
-summary row is the *oracle*: a learned embedding of the scene's true fact slots (stages/facts.py),
-and the patch rows are one learned filler row plus noise. The LM so learns to answer from a clean
-row without any pixels; stage 3 then trains the projector to write that row from the encoder.
+inference fills it: one scene row where FluxViT's CLS token lands, then K patch rows. Here the rows
+are the *oracle* (stages/facts.py): the scene row is a learned embedding of the scene slots; each
+object contributes a few copies of its object row (the sum of its slot embeddings), scattered
+among background rows (one learned filler row), as the kept patches on an object would be. So a
+question about "the circle" is an attention lookup of the rows whose shape is circle. The LM
+learns to answer from clean rows without any pixels; stage 3 then trains the projector to write
+those rows from the encoder's tokens.
 
 Questions: the synthetic tasks' multiple choice (all 16 families), the same questions open, open
 questions and descriptions written from the facts (stages/questions.py).
@@ -25,71 +28,103 @@ from transformers import LlamaConfig, LlamaForCausalLM
 from ..paths import PROMPTS
 from ..synth import CAPTION_TASK, build, sample_rng, task_names
 from ..train.model import llm_config
-from ..train.prompting import Templates, answer_ids, letter_ids, prompt_ids
+from ..train.prompting import VIDEO, Templates, answer_ids, letter_ids, prompt_ids
 from .common import Run, cosine_lr
-from .facts import NUM_VALUES, SLOTS, VALUE_OFFSETS, fact_indices, scene_facts
+from .facts import (GLOBAL_OFFSETS, GLOBAL_VALUES, OBJECT_OFFSETS, OBJECT_SLOTS, OBJECT_VALUES, global_indices,
+                    object_records, scene_facts)
 from .questions import open_questions
 
 TASKS = task_names()
 
 
 class Example:
-    """One training or held-out item: token ids around the video, target ids, fact indices."""
+    """One training or held-out item: token ids around the video, target ids, the scene's slot
+    indices and object records."""
 
-    def __init__(self, before, after, target, facts, task, kind, answer, options=None):
-        self.before, self.after, self.target, self.facts = before, after, target, facts
+    def __init__(self, before, after, target, scene, records, task, kind, answer, options=None):
+        self.before, self.after, self.target, self.scene, self.records = before, after, target, scene, records
         self.task, self.kind, self.answer, self.options = task, kind, answer, options
 
 
-def make_example(rng, sp, tpl, task=None, kind=None):
+def make_example(rng, sp, tpl, task=None, kind=None, short=False):
     """A random scene and one question about it: 'mc' (the task's own, with options), 'open_task'
-    (the task's question without options) or 'open' (written from the facts)."""
+    (the task's question without options) or 'open' (written from the facts). `short`: an open
+    question in a bare prompt (no system text), the curriculum's first steps."""
     task = task or (TASKS + [CAPTION_TASK])[int(rng.integers(0, len(TASKS) + 1))]
     sc, q, cands, ans, extra = build(rng, task)
     facts = scene_facts(sc)
     if kind is None:
         r = rng.random()
-        kind = "open" if task == CAPTION_TASK or r < 0.45 else ("mc" if r < 0.85 else "open_task")
+        kind = "open" if short or task == CAPTION_TASK or r < 0.45 else ("mc" if r < 0.85 else "open_task")
     if kind == "open":
         qs = open_questions(facts, rng)
         q, ans = qs[int(rng.integers(0, len(qs)))]
         cands = None
     elif kind == "open_task":
         cands = None
-    before, after = prompt_ids(sp, tpl.segments(q, cands))
-    return Example(before, after, answer_ids(sp, ans, cands), fact_indices(facts), task, kind, ans, cands)
+    segments = ["<video>", VIDEO, f"</video>\n{q}\n{tpl.generation}"] if short else tpl.segments(q, cands)
+    before, after = prompt_ids(sp, segments)
+    return Example(before, after, answer_ids(sp, ans, cands), global_indices(facts), object_records(sc), task, kind,
+                   ans, cands)
 
 
 class Texts(torch.utils.data.IterableDataset):
-    def __init__(self, seed, tokenizer):
-        self.seed, self.tokenizer = seed, tokenizer
+    """Endless examples; the first `short` of them in the curriculum's bare prompt."""
+
+    def __init__(self, seed, tokenizer, short=0):
+        self.seed, self.tokenizer, self.short = seed, tokenizer, short
 
     def __iter__(self):
         sp = spm.SentencePieceProcessor(model_file=self.tokenizer)
         tpl = Templates.load(PROMPTS)
         rng = np.random.default_rng(self.seed)
+        n = 0
         while True:
-            yield make_example(rng, sp, tpl)
+            yield make_example(rng, sp, tpl, short=n < self.short)
+            n += 1
+
+
+MOTION = [name for name, _ in OBJECT_SLOTS].index("motion")
 
 
 class Reader(nn.Module):
-    """The LM plus what stands in for the video in this stage: fact embeddings (summed into the
-    summary row) and the filler row of the patch positions."""
+    """The LM plus what stands in for the video in this stage: scene-slot and object-slot
+    embeddings and the filler row of background patches."""
 
     def __init__(self, llm_cfg):
         super().__init__()
         self.llm = LlamaForCausalLM(LlamaConfig(**llm_cfg))
         d = llm_cfg["hidden_size"]
-        self.facts = nn.Embedding(NUM_VALUES, d)
-        nn.init.normal_(self.facts.weight, std=0.02)
+        self.scene = nn.Embedding(GLOBAL_VALUES, d)
+        self.obj = nn.Embedding(OBJECT_VALUES, d)
+        for e in (self.scene, self.obj):
+            nn.init.normal_(e.weight, std=0.05)
         self.filler = nn.Parameter(torch.randn(d) * 0.02)
-        self.register_buffer("offsets", torch.from_numpy(VALUE_OFFSETS))
+        self.register_buffer("scene_offsets", torch.from_numpy(GLOBAL_OFFSETS))
+        self.register_buffer("obj_offsets", torch.from_numpy(OBJECT_OFFSETS))
 
-    def oracle_rows(self, facts, k, noise=0.02):
-        """[1 + k, D]: the summary row of these fact indices, then k filler rows."""
-        summary = self.facts(facts + self.offsets).sum(0, keepdim=True)
-        filler = self.filler.expand(k, -1) + noise * torch.randn(k, self.filler.shape[0])
-        return torch.cat([summary, filler], 0)
+    def scene_row(self, scene):
+        return self.scene(torch.as_tensor(scene) + self.scene_offsets).sum(0)
+
+    def object_rows(self, records):
+        """[n, D] one row per object record [n, slots]."""
+        return self.obj(torch.as_tensor(records) + self.obj_offsets).sum(1)
+
+    def oracle_rows(self, scene, records, k, rng, noise=0.02, short=False):
+        """[1 + k', D]: the scene row, then k' >= k rows: 1-12 copies of each object's row (moving
+        objects more, as selection keeps what changes; 1-2 when `short`) among filler rows, in
+        random order."""
+        records = np.asarray(records)
+        counts = [int(rng.integers(1, 3)) if short else
+                  int(rng.integers(1, 7)) + (int(rng.integers(0, 7)) if r[MOTION] != 0 else 0) for r in records]
+        k = k + sum(counts) if short else k
+        objs = self.object_rows(records) if len(records) else torch.zeros(0, self.filler.shape[0])
+        parts = [objs[i].expand(n, -1) for i, n in enumerate(counts)]
+        n_fill = max(0, k - sum(counts))
+        rows = torch.cat(parts + [self.filler.expand(n_fill, -1)], 0)
+        rows = rows[torch.from_numpy(rng.permutation(rows.shape[0]))]
+        rows = rows + noise * torch.randn_like(rows)
+        return torch.cat([self.scene_row(scene)[None], rows], 0)
 
 
 def sequence(llm, before, rows, after, target):
@@ -176,7 +211,8 @@ def main():
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--schedule-steps", type=int, default=4000)
-    ap.add_argument("--rows", default="16,192", help="patch rows per item, lo,hi [16,192]")
+    ap.add_argument("--rows", default="16,160", help="patch rows per item, lo,hi [16,160]")
+    ap.add_argument("--curriculum-steps", type=int, default=500, help="steps of bare prompts first [500]")
     ap.add_argument("--hidden", type=int, default=256)
     ap.add_argument("--layers", type=int, default=4)
     ap.add_argument("--heads", type=int, default=4)
@@ -203,16 +239,31 @@ def main():
         opt.load_state_dict(state["opt"])
         step = state["step"]
     lo, hi = (int(v) for v in a.rows.split(","))
-    loader = iter(torch.utils.data.DataLoader(Texts(a.seed * 1_000_003 + step, f"{a.out}/tokenizer.model"),
+    # Curriculum: a tiny model finds one object row among hundreds of positions only slowly (the
+    # signal through attention scales with 1/length), so it first reads short bare prompts with a
+    # row or two per object and few background rows.
+    short = max(0, a.curriculum_steps - step) * a.batch
+    loader = iter(torch.utils.data.DataLoader(Texts(a.seed * 1_000_003 + step, f"{a.out}/tokenizer.model", short),
                                               batch_size=None, num_workers=1, prefetch_factor=8 * a.batch))
     items = heldout(sp, tpl, 4242, a.eval_per_task)
     rng = np.random.default_rng(a.seed + step)
 
     def evaluate():
+        """Held-out accuracy, and the grounding check: target loss with each item's own rows
+        against another item's rows (equal losses: the video is ignored)."""
         model.eval()
-        replies = [answer(model.llm, sp, ex, model.oracle_rows(torch.from_numpy(ex.facts), 64, 0.0)) for ex in items]
+        erng = np.random.default_rng(0)
+        replies = [answer(model.llm, sp, ex, model.oracle_rows(ex.scene, ex.records, 64, erng, 0.0)) for ex in items]
+        with torch.no_grad():
+            own, other = [], []
+            m = min(64, len(items))
+            for i, ex in enumerate(items[:m]):
+                o = items[(i + 2) % m]
+                for src, out in ((ex, own), (o, other)):
+                    rows = model.oracle_rows(src.scene, src.records, 64, erng, 0.0)
+                    out.append(batch_loss(model.llm, [sequence(model.llm, ex.before, rows, ex.after, ex.target)]).item())
         model.train()
-        return score(items, replies)
+        return dict(score(items, replies), loss_own=round(float(np.mean(own)), 4), loss_other=round(float(np.mean(other)), 4))
 
     def save():
         run.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "llm_cfg": cfg, "args": vars(a)})
@@ -225,7 +276,8 @@ def main():
         seqs = []
         for _ in range(a.batch):
             ex = next(loader)
-            rows = model.oracle_rows(torch.from_numpy(ex.facts), int(rng.integers(lo, hi + 1)))
+            k = int(rng.integers(0, 5)) if step < a.curriculum_steps else int(rng.integers(lo, hi + 1))
+            rows = model.oracle_rows(ex.scene, ex.records, k, rng, short=step < a.curriculum_steps)
             seqs.append(sequence(model.llm, ex.before, rows, ex.after, ex.target))
         loss = batch_loss(model.llm, seqs)
         opt.zero_grad()
