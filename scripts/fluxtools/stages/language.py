@@ -64,15 +64,17 @@ def make_example(rng, sp, tpl, task=None, kind=None, short=False):
         cands = None
     segments = ["<video>", VIDEO, f"</video>\n{q}\n{tpl.generation}"] if short else tpl.segments(q, cands)
     before, after = prompt_ids(sp, segments)
-    return Example(before, after, answer_ids(sp, ans, cands), global_indices(facts), object_records(sc), task, kind,
-                   ans, cands)
+    ex = Example(before, after, answer_ids(sp, ans, cands), global_indices(facts), object_records(sc), task, kind,
+                 ans, cands)
+    ex.short = short
+    return ex
 
 
 class Texts(torch.utils.data.IterableDataset):
     """Endless examples; the first `short` of them in the curriculum's bare prompt."""
 
-    def __init__(self, seed, tokenizer, short=0):
-        self.seed, self.tokenizer, self.short = seed, tokenizer, short
+    def __init__(self, seed, tokenizer, short=0, short_share=0.0):
+        self.seed, self.tokenizer, self.short, self.short_share = seed, tokenizer, short, short_share
 
     def __iter__(self):
         sp = spm.SentencePieceProcessor(model_file=self.tokenizer)
@@ -80,7 +82,7 @@ class Texts(torch.utils.data.IterableDataset):
         rng = np.random.default_rng(self.seed)
         n = 0
         while True:
-            yield make_example(rng, sp, tpl, short=n < self.short)
+            yield make_example(rng, sp, tpl, short=n < self.short or rng.random() < self.short_share)
             n += 1
 
 
@@ -213,6 +215,8 @@ def main():
     ap.add_argument("--schedule-steps", type=int, default=4000)
     ap.add_argument("--rows", default="16,160", help="patch rows per item, lo,hi [16,160]")
     ap.add_argument("--curriculum-steps", type=int, default=500, help="steps of bare prompts first [500]")
+    ap.add_argument("--short-share", type=float, default=0.4,
+                    help="share of bare-prompt open questions after the curriculum, to keep the reading signal [0.4]")
     ap.add_argument("--hidden", type=int, default=256)
     ap.add_argument("--layers", type=int, default=4)
     ap.add_argument("--heads", type=int, default=4)
@@ -243,7 +247,8 @@ def main():
     # signal through attention scales with 1/length), so it first reads short bare prompts with a
     # row or two per object and few background rows.
     short = max(0, a.curriculum_steps - step) * a.batch
-    loader = iter(torch.utils.data.DataLoader(Texts(a.seed * 1_000_003 + step, f"{a.out}/tokenizer.model", short),
+    loader = iter(torch.utils.data.DataLoader(Texts(a.seed * 1_000_003 + step, f"{a.out}/tokenizer.model", short,
+                                                    a.short_share),
                                               batch_size=None, num_workers=1, prefetch_factor=8 * a.batch))
     items = heldout(sp, tpl, 4242, a.eval_per_task)
     rng = np.random.default_rng(a.seed + step)
@@ -276,8 +281,8 @@ def main():
         seqs = []
         for _ in range(a.batch):
             ex = next(loader)
-            k = int(rng.integers(0, 5)) if step < a.curriculum_steps else int(rng.integers(lo, hi + 1))
-            rows = model.oracle_rows(ex.scene, ex.records, k, rng, short=step < a.curriculum_steps)
+            k = int(rng.integers(0, 5)) if ex.short else int(rng.integers(lo, hi + 1))
+            rows = model.oracle_rows(ex.scene, ex.records, k, rng, short=ex.short)
             seqs.append(sequence(model.llm, ex.before, rows, ex.after, ex.target))
         loss = batch_loss(model.llm, seqs)
         opt.zero_grad()

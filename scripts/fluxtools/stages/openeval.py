@@ -1,0 +1,94 @@
+"""Open questions (no options) through the Swift program: held-out clips written as mp4, the
+questions a user types (stages/questions.py, short answers only), asked through
+`fluxchat serve --stdio`; a reply counts when it contains the answer's words (for numbers, the
+digit or the word). Prints accuracy per question kind and writes every exchange to OUT.jsonl.
+
+    python -m fluxtools.stages.openeval --model weights/fluxchat-tiny --clips 80 --out ../runs/open.jsonl
+"""
+import argparse
+import json
+import os
+import subprocess
+import tempfile
+
+import numpy as np
+
+from ..paths import REPO
+from ..synth import build, render, task_names
+from ..synth.encode import write_mp4
+from .facts import scene_facts
+from .questions import NUMBER, open_questions
+
+KINDS = {"What colour": "colour", "What is the colour": "colour", "Which colour": "colour", "What shape": "shape",
+         "What is the shape": "shape", "What size": "size", "How big": "size", "Which direction": "direction",
+         "Where does the": "direction", "In which direction": "direction", "How many objects move": "moving count",
+         "How many objects are moving": "moving count", "How many objects are": "object count",
+         "How many objects move in": "moving count", "Which object moves": "which moves",
+         "What is moving": "which moves"}
+
+
+def kind_of(q):
+    best = ""
+    for prefix in KINDS:
+        if q.startswith(prefix) and len(prefix) > len(best):
+            best = prefix
+    return KINDS.get(best)
+
+
+def right(reply, answer):
+    r, a = reply.strip().lower().rstrip("."), answer.strip().lower().rstrip(".")
+    if a.isdigit():
+        words = r.replace(".", " ").split()
+        return a in words or NUMBER[int(a)] in words
+    return a in r
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default=str(REPO / "weights" / "fluxchat-tiny"))
+    ap.add_argument("--fluxchat", default=str(REPO / ".build" / "release" / "fluxchat"))
+    ap.add_argument("--clips", type=int, default=80)
+    ap.add_argument("--seed", type=int, default=424_242, help="held-out seed (never used in training) [424242]")
+    ap.add_argument("--budget", type=int, default=None, help="visual token budget (default: the model's)")
+    ap.add_argument("--out", default=None, help="JSONL of every exchange")
+    a = ap.parse_args()
+    tasks = ["moving_direction", "moving_attribute", "moving_count", "state_change", "object_existence"]
+    items = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(a.clips):
+            rng = np.random.default_rng([a.seed, i])
+            sc = build(rng, tasks[i % len(tasks)])[0]
+            path = os.path.join(tmp, f"{i}.mp4")
+            write_mp4(render(sc), float(sc.fps), path)
+            for q, ans in open_questions(scene_facts(sc), rng):
+                if kind_of(q):
+                    items.append({"video": path, "question": q, "answer": ans, "kind": kind_of(q)})
+        lines = []
+        for n, it in enumerate(items):
+            req = {"id": n, "video": it["video"], "prompt": it["question"], "max_tokens": 24}
+            if a.budget:
+                req["budget"] = a.budget
+            lines.append(json.dumps(req))
+        p = subprocess.run([a.fluxchat, "serve", "--stdio", "--model", a.model], input="\n".join(lines) + "\n",
+                           capture_output=True, text=True, check=True)
+    replies = {}
+    for line in p.stdout.splitlines():
+        o = json.loads(line)
+        replies[o["id"]] = o.get("text", "") if o.get("event") == "done" else "<error %s>" % o.get("error")
+    per = {}
+    for n, it in enumerate(items):
+        it["reply"] = replies.get(n, "<none>")
+        it["right"] = right(it["reply"], it["answer"])
+        per.setdefault(it["kind"], []).append(it["right"])
+    for k, v in sorted(per.items()):
+        print(f"{k:14s} {np.mean(v):6.1%}  ({sum(v)}/{len(v)})")
+    allv = [x for v in per.values() for x in v]
+    print(f"{'all':14s} {np.mean(allv):6.1%}  ({sum(allv)}/{len(allv)})")
+    if a.out:
+        with open(a.out, "w") as f:
+            for it in items:
+                f.write(json.dumps({k: v for k, v in it.items() if k != "video"}) + "\n")
+
+
+if __name__ == "__main__":
+    main()
