@@ -25,7 +25,7 @@ from ..paths import PROMPTS
 from ..synth import CAPTION_TASK, build, task_names
 from ..synth.raster import render
 from ..train.model import FluxViT
-from ..train.prompting import Templates, answer_ids, prompt_ids
+from ..train.prompting import VIDEO, Templates, answer_ids, prompt_ids
 from . import language as lang
 from .common import Run, cosine_lr, embed_and_select, encode_batch, pixels, segment_midpoints, yuv420
 from .facts import global_indices, object_geometry, object_records, patch_objects, scene_facts
@@ -102,18 +102,22 @@ def encode_clips(vit, seed, n, plan_of, log=None, tasks=None):
     return out
 
 
-def example(item, rng, sp, tpl, kind=None):
-    """(before, after, target, kind, answer, options) of one question about a cached clip."""
+def example(item, rng, sp, tpl, kind=None, open_share=0.6, short_share=0.0):
+    """One question about a cached clip (language.Example); open questions are asked in the bare
+    prompt with probability short_share (stage 2's curriculum prompt)."""
+    short = False
     if kind is None:
         r = rng.random()
-        kind = "open" if item["task"] == CAPTION_TASK or r < 0.45 else ("mc" if r < 0.85 else "open_task")
+        kind = "open" if item["task"] == CAPTION_TASK or r < open_share else ("mc" if r < 0.9 else "open_task")
+        short = kind == "open" and rng.random() < short_share
     q, cands, ans = item["q"], item["cands"], item["ans"]
     if kind == "open":
         qs = open_questions(item["facts"], rng)
         q, ans = qs[int(rng.integers(0, len(qs)))]
     if kind != "mc":
         cands = None
-    before, after = prompt_ids(sp, tpl.segments(q, cands))
+    segments = ["<video>", VIDEO, f"</video>\n{q}\n{tpl.generation}"] if short else tpl.segments(q, cands)
+    before, after = prompt_ids(sp, segments)
     return lang.Example(before, after, answer_ids(sp, ans, cands), item["scene"], item["records"], item["task"], kind,
                         ans, cands)
 
@@ -177,6 +181,8 @@ def main():
     ap.add_argument("--eval-every", type=int, default=300)
     ap.add_argument("--eval-clips", type=int, default=160, help="held-out clips (seed 5555), 10 per family [160]")
     ap.add_argument("--eval-plan", default="8x168@128", help="held-out frames x resolution @ budget [8x168@128]")
+    ap.add_argument("--open-share", type=float, default=0.6, help="open questions in the answer phase [0.6]")
+    ap.add_argument("--short-share", type=float, default=0.3, help="of those, asked in the bare prompt [0.3]")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--cache-only", action="store_true",
                     help="build the token cache and stop (needs only the encoder: runs while stage 2 finishes)")
@@ -254,7 +260,7 @@ def main():
         seqs = []
         for i in rng.integers(0, len(cache), a.batch):
             it = cache[i]
-            ex = example(it, rng, sp, tpl)
+            ex = example(it, rng, sp, tpl, open_share=a.open_share, short_share=a.short_share)
             seqs.append(lang.sequence(llm, ex.before, proj(it["tokens"].float()), ex.after, ex.target))
         loss = lang.batch_loss(llm, seqs)
         popt.zero_grad()
