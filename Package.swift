@@ -19,7 +19,7 @@ let package = Package(
                        providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]),
         .systemLibrary(name: "CReadline", path: "Sources/CReadline", pkgConfig: "readline",
                        providers: [.apt(["libreadline-dev"])]),
-        // SentencePiece through a tiny extern "C" shim (cleaner than C++ interop, see feasibility notes).
+        // SentencePiece through a tiny extern "C" shim (simpler to build and link than C++ interop).
         .target(name: "CSentencePiece", path: "Sources/CSentencePiece",
                 linkerSettings: [.linkedLibrary("sentencepiece")]),
 
@@ -29,14 +29,14 @@ let package = Package(
         .target(name: "FluxCore", dependencies: ["CBLAS"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .target(name: "FluxVideo", dependencies: ["FluxCore", "CFFmpeg"]),
-        .target(name: "FluxViT", dependencies: ["FluxCore"],
+        .target(name: "FluxViT", dependencies: ["FluxCore", "CBLAS"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .target(name: "FluxLM", dependencies: ["FluxCore", "CSentencePiece", "CKernels"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .target(name: "FluxChat", dependencies: ["FluxCore", "FluxVideo", "FluxViT", "FluxLM"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         // Benchmark runners (MVBench, Dream-1k, the budget sweep) over FluxChat.
-        .target(name: "FluxEval", dependencies: ["FluxCore", "FluxVideo", "FluxViT", "FluxLM", "FluxChat"]),
+        .target(name: "FluxEval", dependencies: ["FluxCore", "FluxChat"]),
         .executableTarget(name: "fluxchat", dependencies: [
             "FluxCore", "FluxVideo", "FluxViT", "FluxLM", "FluxChat", "FluxEval", "CReadline",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

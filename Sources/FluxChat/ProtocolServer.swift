@@ -3,19 +3,24 @@ import FluxLM
 import FluxViT
 import Foundation
 
-/// The JSON-lines protocol of `fluxchat serve --stdio` (DESIGN.md): one request per line, one
-/// final `done` or `error` line per request with its `id`, `token` lines before it when
-/// streaming. Requests run one at a time, so output lines never interleave.
+/// The JSON-lines protocol of `fluxchat serve --stdio` (README, "JSON lines"): one request per
+/// line, one final `done` or `error` line per request with its `id`, `token` lines before it when
+/// streaming. Requests run one at a time, so output lines never interleave. This is the edge
+/// where errors become wire codes.
 public final class ProtocolServer {
     public let engine: ChatEngine
     /// Longest request line accepted; longer ones get `line_too_long`.
     public let maxLineBytes: Int
+    /// Settings for fields a request leaves out (the server's command-line flags).
+    public let base: RequestSettings
     private let emit: (JSONValue) -> Bool
 
     /// `emit` writes one protocol line and returns false when the reader has gone away.
-    public init(engine: ChatEngine, maxLineBytes: Int = 1 << 20, emit: @escaping (JSONValue) -> Bool) {
+    public init(engine: ChatEngine, maxLineBytes: Int = 1 << 20, base: RequestSettings = RequestSettings(),
+                emit: @escaping (JSONValue) -> Bool) {
         self.engine = engine
         self.maxLineBytes = maxLineBytes
+        self.base = base
         self.emit = emit
     }
 
@@ -80,9 +85,11 @@ public final class ProtocolServer {
             ("version", .string(FluxVersion.string)),
             ("model", engine.bundle.summary),
             ("limits", .object([("max_line_bytes", .int(maxLineBytes)), ("context", .int(engine.contextLimit)),
-                                ("max_budget", .int(FluxViTModel.maxSequenceTokens)), ("max_frames", .int(BudgetPlanner.maxFrames)),
-                                ("max_resolution", .int(BudgetPlanner.maxResolution))])),
-            ("defaults", .object([("budget", .int(engine.defaultBudget)), ("stream", .bool(false))])),
+                                ("max_budget", .int(Limits.maxBudget)), ("max_frames", .int(Limits.maxFrames)),
+                                ("max_resolution", .int(Limits.maxResolution)), ("max_tokens", .int(Limits.maxNewTokens))])),
+            ("defaults", .object([("budget", .int(base.budget ?? RequestResolver.defaultBudget(engine.bundle.vision.config))),
+                                  ("max_tokens", .int(base.maxTokens ?? RequestDefaults.maxTokens)),
+                                  ("stream", .bool(RequestDefaults.stream))])),
         ])
     }
 
@@ -110,8 +117,8 @@ public final class ProtocolServer {
                 return s
             }
         }
-        let stream = try Self.field { try r.bool("stream", default: false) }
-        let request = try ChatRequest(messages: messages, video: videoSpec(r), options: options, sampling: sampling(r))
+        let stream = try Self.field { try r.bool("stream", default: RequestDefaults.stream) }
+        let request = try ChatRequest(messages: messages, video: video(r), options: options, settings: settings(r))
         var alive = true
         let reply = try engine.respond(request) { text in
             if stream { alive = alive && self.emit(.object([("id", id), ("event", .string("token")), ("text", .string(text))])) }
@@ -125,8 +132,8 @@ public final class ProtocolServer {
     }
 
     private func encode(_ r: JSONObject, id: JSONValue) throws -> Bool {
-        guard let spec = try videoSpec(r) else { throw FluxError(.badRequest, "op encode needs 'video'") }
-        let (v, hit) = try engine.encode(spec)
+        guard let path = try video(r) else { throw FluxError(.badRequest, "op encode needs 'video'") }
+        let (v, hit) = try engine.encode(engine.plan(settings(r), video: path))
         var s = ChatStats()
         s.frames = v.key.frames
         s.resolution = v.key.resolution
@@ -143,7 +150,8 @@ public final class ProtocolServer {
         return emit(.object([("id", id), ("event", .string("done")), ("stats", stats)]))
     }
 
-    private func videoSpec(_ r: JSONObject) throws -> VideoSpec? {
+    /// The `video` field; the fields that shape a video are refused without one.
+    private func video(_ r: JSONObject) throws -> String? {
         try Self.field {
             guard let path = try r.optionalString("video") else {
                 for k in ["frames", "resolution", "budget", "start", "end"] where r.has(k) {
@@ -151,19 +159,23 @@ public final class ProtocolServer {
                 }
                 return nil
             }
-            return VideoSpec(path: path, frames: try r.optionalInt("frames"), resolution: try r.optionalInt("resolution"),
-                             budget: try r.optionalInt("budget"), start: try r.optionalDouble("start"), end: try r.optionalDouble("end"))
+            return path
         }
     }
 
-    private func sampling(_ r: JSONObject) throws -> SamplingOptions {
+    /// The request's settings over the server's own; type errors name the field.
+    private func settings(_ r: JSONObject) throws -> RequestSettings {
         try Self.field {
-            let maxTokens = try r.int("max_tokens", default: 256)
-            guard maxTokens >= 0, maxTokens <= 1 << 20 else { throw FluxError(.badRequest, "max_tokens must be in 0...\(1 << 20), got \(maxTokens)") }
-            let seed = try r.int("seed", default: 0)
-            guard seed >= 0 else { throw FluxError(.badRequest, "seed must be >= 0, got \(seed)") }
-            return SamplingOptions(temperature: Float(try r.double("temperature", default: 0)), topK: try r.int("top_k", default: 0),
-                                   topP: Float(try r.double("top_p", default: 1)), seed: UInt64(seed), maxTokens: maxTokens)
+            var seed: UInt64?
+            if let v = try r.optionalInt("seed") {
+                guard v >= 0 else { throw FluxError(.badRequest, "seed must be >= 0, got \(v)") }
+                seed = UInt64(v)
+            }
+            return RequestSettings(frames: try r.optionalInt("frames"), resolution: try r.optionalInt("resolution"),
+                                   budget: try r.optionalInt("budget"), start: try r.optionalDouble("start"),
+                                   end: try r.optionalDouble("end"), maxTokens: try r.optionalInt("max_tokens"),
+                                   temperature: try r.optionalDouble("temperature").map(Float.init), topK: try r.optionalInt("top_k"),
+                                   topP: try r.optionalDouble("top_p").map(Float.init), seed: seed).over(base)
         }
     }
 

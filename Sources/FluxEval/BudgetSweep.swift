@@ -30,7 +30,7 @@ public enum BudgetSweep {
         for b in budgets {
             for f in frames {
                 for r in resolutions {
-                    do { _ = try answerer.engine.plan(VideoSpec(path: "", frames: f, resolution: r, budget: b)) } catch {
+                    do { _ = try answerer.engine.plan(RequestSettings(frames: f, resolution: r, budget: b)) } catch {
                         skipped.append("budget \(b), frames \(f), resolution \(r): \(error)")
                         continue
                     }

@@ -13,7 +13,7 @@ enum Fix {
     static let answerer: VideoAnswerer = {
         do {
             let bundle = try ModelBundle(directory: bundlePath)
-            return VideoAnswerer(engine: ChatEngine(bundle: bundle, templates: .builtIn, videoCacheBytes: 32 << 20, defaultBudget: 64))
+            return VideoAnswerer(engine: ChatEngine(bundle: bundle, templates: .builtIn, videoCacheBytes: 32 << 20))
         } catch { preconditionFailure("tiny bundle: \(error)") }
     }()
 
