@@ -186,14 +186,20 @@ public final class ProtocolServer {
         }
     }
 
-    /// The protocol code for an error: video file problems keep their video codes; file and
-    /// model errors that reach a request are reported as the video's or as internal.
+    /// The wire code for an error, spelled out case by case so a new error code needs a decision
+    /// here: file problems that reach a request are the video's (the only files a request names);
+    /// model errors are the server's.
     static func code(_ e: FluxError) -> String {
         switch e.code {
-        case .fileNotFound: return "video_not_found"
-        case .fileInvalid, .ioError: return "video_unreadable"
-        case .modelInvalid: return "internal"
-        default: return e.code.rawValue
+        case .badJSON: return "bad_json"
+        case .badRequest: return "bad_request"
+        case .lineTooLong: return "line_too_long"
+        case .videoNotFound, .fileNotFound: return "video_not_found"
+        case .videoUnreadable, .fileInvalid, .ioError: return "video_unreadable"
+        case .videoTooLarge: return "video_too_large"
+        case .budgetOutOfRange: return "budget_out_of_range"
+        case .contextOverflow: return "context_overflow"
+        case .modelInvalid, .internal: return "internal"
         }
     }
 

@@ -19,7 +19,6 @@ public enum TokenSelector {
     /// Nil when the budget covers all tokens. Throws for odd T or a budget leaving no token per group.
     /// BudgetPlanner calls this; the selector itself only sees the resulting k.
     public static func keptPerGroup(frames t: Int, tokensPerFrame l: Int, budget: Int) throws -> Int? {
-        guard budget > 0 else { throw FluxError(.budgetOutOfRange, "budget must be positive, got \(budget)") }
         let n = t * l
         if n <= budget { return nil }
         guard t % 2 == 0 else {

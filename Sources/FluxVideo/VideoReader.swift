@@ -105,9 +105,7 @@ public final class VideoReader {
     private typealias Convert = (UnsafeMutablePointer<AVFrame>, Int, Double) throws -> RGBFrame
 
     private func decode(_ indices: [Int], strategy: DecodeStrategy, convert: Convert) throws -> [RGBFrame] {
-        guard indices.count <= Limits.maxFrames else {
-            throw FluxError(.budgetOutOfRange, "frames: \(indices.count) requested, at most \(Limits.maxFrames)")
-        }
+        if !indices.isEmpty { try Limits.frames(indices.count) }
         for i in indices where i < info.firstIndex || i > info.lastIndex {
             throw FluxError(.badRequest, "\(info.path): frame index \(i) outside \(info.firstIndex)...\(info.lastIndex)")
         }

@@ -26,6 +26,7 @@ struct AskCommand: ParsableCommand {
     var video: String?
 
     @OptionGroup var videoOptions: VideoOptions
+    @OptionGroup var span: SpanOptions
 
     @Option(help: "Multiple-choice options, comma-separated (default: none, free answer).")
     var options: String?
@@ -67,7 +68,7 @@ struct AskCommand: ParsableCommand {
 
     /// Everything the flags ask for, as one request's settings.
     var settings: RequestSettings {
-        var s = generation.settings.over(videoOptions.settings)
+        var s = generation.settings.over(videoOptions.settings.over(span.settings))
         s.minP = minP
         s.repetitionPenalty = repetitionPenalty
         s.stop = stopStrings

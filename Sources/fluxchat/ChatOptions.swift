@@ -51,7 +51,7 @@ struct ModelOptions: ParsableArguments {
     }
 }
 
-/// How a video is sampled: the request's video settings as flags (nil: the plan decides).
+/// How a video is sampled: the request's plan settings as flags (nil: the plan decides).
 struct VideoOptions: ParsableArguments {
     @Option(help: "Frames to sample (default: from the budget plan).")
     var frames: Int?
@@ -62,15 +62,18 @@ struct VideoOptions: ParsableArguments {
     @Option(help: "Visual token budget K kept by the selector (default: \(RequestDefaults.budgetHelp)).")
     var budget: Int?
 
+    var settings: RequestSettings { RequestSettings(frames: frames, resolution: resolution, budget: budget) }
+}
+
+/// Which part of the video is sampled.
+struct SpanOptions: ParsableArguments {
     @Option(help: "Start of the sampled span in seconds (default: start of the clip).")
     var start: Double?
 
     @Option(help: "End of the sampled span in seconds (default: end of the clip).")
     var end: Double?
 
-    var settings: RequestSettings {
-        RequestSettings(frames: frames, resolution: resolution, budget: budget, start: start, end: end)
-    }
+    var settings: RequestSettings { RequestSettings(start: start, end: end) }
 }
 
 /// How replies are sampled: the request's sampling settings as flags.

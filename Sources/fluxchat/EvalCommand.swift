@@ -34,14 +34,7 @@ struct EvalRunOptions: ParsableArguments {
     @Option(help: "Run shard I of N (0-based, round-robin over the selected items).")
     var shard = "0/1"
 
-    @Option(help: "Frames to sample per video (default: from the budget plan).")
-    var frames: Int?
-
-    @Option(help: "Square crop size (default: from the budget plan).")
-    var resolution: Int?
-
-    @Option(help: "Visual token budget K (default: \(RequestDefaults.budgetHelp)).")
-    var budget: Int?
+    @OptionGroup var video: VideoOptions
 
     @Option(help: "Seed (recorded; decoding is greedy).")
     var seed: UInt64 = RequestDefaults.seed

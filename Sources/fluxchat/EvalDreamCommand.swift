@@ -33,7 +33,7 @@ struct EvalDreamCommand: ParsableCommand {
         try threads.apply()
         let selection = try common.selection()
         let (answerer, modelSettings) = try model.makeAnswerer()
-        let config = DreamConfig(frames: common.frames, resolution: common.resolution, budget: common.budget, maxTokens: maxTokens,
+        let config = DreamConfig(frames: common.video.frames, resolution: common.video.resolution, budget: common.video.budget, maxTokens: maxTokens,
                                  seed: common.seed, mediaDir: media, selection: selection, outDir: common.out,
                                  progress: !common.noProgress, extraSettings: modelSettings)
         let summary = try DreamRunner.run(path: data, answerer: answerer, config: config)

@@ -40,7 +40,7 @@ struct EvalMVBenchCommand: ParsableCommand {
         let selection = try common.selection()
         let items = try data.load()
         let (answerer, modelSettings) = try model.makeAnswerer()
-        let config = MVBenchConfig(frames: common.frames, resolution: common.resolution, budget: common.budget, match: rule,
+        let config = MVBenchConfig(frames: common.video.frames, resolution: common.video.resolution, budget: common.video.budget, match: rule,
                                    scoring: scoringMode, maxTokens: maxTokens, seed: common.seed, selection: selection,
                                    outDir: common.out, progress: !common.noProgress, extraSettings: modelSettings)
         let results = try MVBenchRunner.run(items: items, answerer: answerer, config: config)
