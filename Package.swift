@@ -42,14 +42,23 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // libFuzzer targets (ARCHITECTURE.md, Fuzzing; Fuzz/run builds them with -sanitize=fuzzer).
+        // In an ordinary build each replays the input files it is given.
+        .target(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"),
+        .target(name: "FuzzSupport", dependencies: ["CFuzzDriver"], path: "Fuzz/FuzzSupport"),
+        .executableTarget(name: "FuzzSafeTensors", dependencies: ["FluxCore", "FuzzSupport"], path: "Fuzz/FuzzSafeTensors"),
+        .executableTarget(name: "FuzzRequest", dependencies: ["FluxChat", "FluxCore", "FluxViT", "FuzzSupport"], path: "Fuzz/FuzzRequest"),
+        .executableTarget(name: "FuzzTokenizer", dependencies: ["FluxLM", "FuzzSupport"], path: "Fuzz/FuzzTokenizer"),
+        .executableTarget(name: "FuzzMedia", dependencies: ["FluxCore", "FluxVideo", "FuzzSupport"], path: "Fuzz/FuzzMedia"),
+
         .testTarget(name: "FluxCoreTests", dependencies: ["FluxCore"]),
-        .testTarget(name: "FluxVideoTests", dependencies: ["FluxVideo"]),
-        .testTarget(name: "FluxViTTests", dependencies: ["FluxViT"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "FluxLMTests", dependencies: ["FluxLM"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "FluxChatTests", dependencies: ["FluxChat", "FluxCore", "FluxLM", "FluxVideo", "FluxViT"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "FluxVideoTests", dependencies: ["FluxCore", "FluxVideo"]),
+        .testTarget(name: "FluxViTTests", dependencies: ["FluxCore", "FluxViT"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "FluxLMTests", dependencies: ["FluxCore", "FluxLM"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "FluxChatTests", dependencies: ["FluxChat", "FluxCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FluxEvalTests", dependencies: ["FluxEval", "FluxChat", "FluxCore", "FluxVideo"], resources: [.copy("Fixtures")]),
         // Runs the built `fluxchat` binary as a user would.
-        .testTarget(name: "CLITests", dependencies: ["fluxchat"]),
+        .testTarget(name: "CLITests", dependencies: ["fluxchat", "FluxChat"]),
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx17

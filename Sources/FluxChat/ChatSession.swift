@@ -1,5 +1,4 @@
 import FluxCore
-import FluxLM
 import Foundation
 
 /// A conversation about one video: the history, the video and the settings every question

@@ -1,5 +1,4 @@
 import FluxCore
-import FluxLM
 
 /// One question: the conversation so far (ending with the user's turn), the video, optional
 /// multiple-choice options and the request's settings (resolved by the engine).

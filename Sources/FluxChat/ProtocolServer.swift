@@ -1,6 +1,4 @@
 import FluxCore
-import FluxLM
-import FluxViT
 import Foundation
 
 /// The JSON-lines protocol of `fluxchat serve --stdio` (README, "JSON lines"): one request per
@@ -41,36 +39,19 @@ public final class ProtocolServer {
     /// Answers one request line (blank lines are ignored); false when output failed.
     @discardableResult
     public func handle(_ data: Data) -> Bool {
-        guard let text = String(data: data, encoding: .utf8) else {
-            return emit(Self.error(id: .null, FluxError(.badJSON, "the line is not valid UTF-8")))
-        }
-        if text.allSatisfy({ $0.isWhitespace }) { return true }
-        let parsed: Any
-        do {
-            parsed = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+        let parsed: ProtocolRequest?
+        do { parsed = try ProtocolRequest(line: data, base: base) } catch let e as ProtocolRequest.LineError {
+            return emit(Self.error(id: e.id, e.error))
         } catch {
-            return emit(Self.error(id: .null, FluxError(.badJSON, "the line is not valid JSON")))
+            return emit(Self.error(id: .null, FluxError(.internal, "\(error)")))
         }
-        guard let dict = parsed as? [String: Any] else {
-            return emit(Self.error(id: .null, FluxError(.badRequest, "a request must be a JSON object")))
-        }
-        var id = JSONValue.null
-        if let raw = dict["id"], !(raw is NSNull) {
-            let v = JSONValue(any: raw)
-            switch v {
-            case .string, .int, .double: id = v
-            default:
-                return emit(Self.error(id: .null, FluxError(.badRequest, "field 'id' must be a string or a number")))
-            }
-        }
+        guard let request = parsed else { return true }
+        let id = request.id
         do {
-            let request = JSONObject(dict: dict, source: "request")
-            let op = try Self.field { try request.string("op", default: "generate") }
-            switch op {
-            case "generate": return try generate(request, id: id)
-            case "info": return emit(.object([("id", id), ("event", .string("done")), ("info", info)]))
-            case "encode": return try encode(request, id: id)
-            default: throw FluxError(.badRequest, "field 'op' must be \"generate\", \"info\" or \"encode\", got \"\(op)\"")
+            switch request.op {
+            case .generate(let chat, let stream): return try generate(chat, stream: stream, id: id)
+            case .info: return emit(.object([("id", id), ("event", .string("done")), ("info", info)]))
+            case .encode(let path, let settings): return try encode(path, settings, id: id)
             }
         } catch let e as FluxError {
             return emit(Self.error(id: id, e))
@@ -93,32 +74,7 @@ public final class ProtocolServer {
         ])
     }
 
-    private func generate(_ r: JSONObject, id: JSONValue) throws -> Bool {
-        var messages: [ChatMessage] = []
-        if let list = try Self.field({ try r.optionalArray("messages") }) {
-            for (i, item) in list.enumerated() {
-                guard let m = item as? [String: Any], let roleName = m["role"] as? String, let content = m["content"] as? String else {
-                    throw FluxError(.badRequest, "messages[\(i)] must be {\"role\": string, \"content\": string}")
-                }
-                guard let role = ChatMessage.Role(rawValue: roleName) else {
-                    throw FluxError(.badRequest, "messages[\(i)].role must be system, user or assistant, got \"\(roleName)\"")
-                }
-                messages.append(ChatMessage(role: role, content: content))
-            }
-        }
-        if let prompt = try Self.field({ try r.optionalString("prompt") }) {
-            messages.append(ChatMessage(role: .user, content: prompt))
-        }
-        guard !messages.isEmpty else { throw FluxError(.badRequest, "give 'prompt' or 'messages'") }
-        var options: [String]?
-        if let list = try Self.field({ try r.optionalArray("options") }) {
-            options = try list.enumerated().map { i, v in
-                guard let s = v as? String else { throw FluxError(.badRequest, "options[\(i)] must be a string") }
-                return s
-            }
-        }
-        let stream = try Self.field { try r.bool("stream", default: RequestDefaults.stream) }
-        let request = try ChatRequest(messages: messages, video: video(r), options: options, settings: settings(r))
+    private func generate(_ request: ChatRequest, stream: Bool, id: JSONValue) throws -> Bool {
         var alive = true
         let reply = try engine.respond(request) { text in
             if stream { alive = alive && self.emit(.object([("id", id), ("event", .string("token")), ("text", .string(text))])) }
@@ -131,9 +87,8 @@ public final class ProtocolServer {
         return emit(.object(fields))
     }
 
-    private func encode(_ r: JSONObject, id: JSONValue) throws -> Bool {
-        guard let path = try video(r) else { throw FluxError(.badRequest, "op encode needs 'video'") }
-        let (v, hit) = try engine.encode(engine.plan(settings(r), video: path))
+    private func encode(_ path: String, _ settings: RequestSettings, id: JSONValue) throws -> Bool {
+        let (v, hit) = try engine.encode(engine.plan(settings, video: path))
         var s = ChatStats()
         s.frames = v.key.frames
         s.resolution = v.key.resolution
@@ -148,42 +103,6 @@ public final class ProtocolServer {
             ("encode_ms", .double(s.encodeMs)), ("video_cache_hit", .bool(hit)),
         ])
         return emit(.object([("id", id), ("event", .string("done")), ("stats", stats)]))
-    }
-
-    /// The `video` field; the fields that shape a video are refused without one.
-    private func video(_ r: JSONObject) throws -> String? {
-        try Self.field {
-            guard let path = try r.optionalString("video") else {
-                for k in ["frames", "resolution", "budget", "start", "end"] where r.has(k) {
-                    throw FluxError(.badRequest, "field '\(k)' needs 'video'")
-                }
-                return nil
-            }
-            return path
-        }
-    }
-
-    /// The request's settings over the server's own; type errors name the field.
-    private func settings(_ r: JSONObject) throws -> RequestSettings {
-        try Self.field {
-            var seed: UInt64?
-            if let v = try r.optionalInt("seed") {
-                guard v >= 0 else { throw FluxError(.badRequest, "seed must be >= 0, got \(v)") }
-                seed = UInt64(v)
-            }
-            return RequestSettings(frames: try r.optionalInt("frames"), resolution: try r.optionalInt("resolution"),
-                                   budget: try r.optionalInt("budget"), start: try r.optionalDouble("start"),
-                                   end: try r.optionalDouble("end"), maxTokens: try r.optionalInt("max_tokens"),
-                                   temperature: try r.optionalDouble("temperature").map(Float.init), topK: try r.optionalInt("top_k"),
-                                   topP: try r.optionalDouble("top_p").map(Float.init), seed: seed).over(base)
-        }
-    }
-
-    /// Field errors from JSONObject (model_invalid, meant for config files) become bad_request.
-    static func field<T>(_ body: () throws -> T) throws -> T {
-        do { return try body() } catch let e as FluxError where e.code == .modelInvalid {
-            throw FluxError(.badRequest, e.message)
-        }
     }
 
     /// The wire code for an error, spelled out case by case so a new error code needs a decision

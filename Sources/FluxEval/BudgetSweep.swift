@@ -35,7 +35,7 @@ public enum BudgetSweep {
                         continue
                     }
                     var c = base
-                    c.budget = b; c.frames = f; c.resolution = r
+                    c.video = RequestSettings(frames: f, resolution: r, budget: b)
                     c.outDir = (base.outDir as NSString).appendingPathComponent("b\(b)_f\(f)_r\(r)")
                     let res = try MVBenchRunner.run(items: items, answerer: answerer, config: c)
                     let avg = res["Avg"] as? [Any] ?? []

@@ -4,10 +4,8 @@ import Foundation
 
 /// What a Dream-1k run does besides the records.
 public struct DreamConfig {
-    /// Nil fields: the budget plan's (frames, resolution), the model's default budget.
-    public var frames: Int?
-    public var resolution: Int?
-    public var budget: Int?
+    /// Frames, resolution, budget; nil fields: the budget plan's, the model's default budget.
+    public var video: RequestSettings
     /// Tarsier2's `max_new_tokens`.
     public var maxTokens: Int
     public var seed: UInt64
@@ -18,17 +16,17 @@ public struct DreamConfig {
     public var progress: Bool
     public var extraSettings: [String: Any]
 
-    public init(frames: Int? = nil, resolution: Int? = nil, budget: Int? = nil, maxTokens: Int = RequestDefaults.dreamMaxTokens, seed: UInt64 = 0,
+    public init(video: RequestSettings = RequestSettings(), maxTokens: Int = RequestDefaults.dreamMaxTokens, seed: UInt64 = 0,
                 mediaDir: String, selection: RunSelection = RunSelection(), outDir: String, progress: Bool = true,
                 extraSettings: [String: Any] = [:]) {
-        self.frames = frames; self.resolution = resolution; self.budget = budget; self.maxTokens = maxTokens; self.seed = seed
+        self.video = video; self.maxTokens = maxTokens; self.seed = seed
         self.mediaDir = mediaDir; self.selection = selection; self.outDir = outDir; self.progress = progress
         self.extraSettings = extraSettings
     }
 
     /// What each clip asks of the engine (decoding is greedy regardless).
     public var settings: RequestSettings {
-        RequestSettings(frames: frames, resolution: resolution, budget: budget, maxTokens: maxTokens, seed: seed)
+        RequestSettings(maxTokens: maxTokens, seed: seed).over(video)
     }
 }
 

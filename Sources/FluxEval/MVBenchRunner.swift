@@ -4,10 +4,8 @@ import Foundation
 
 /// What an MVBench run does besides the item list.
 public struct MVBenchConfig {
-    /// Nil fields: the budget plan's (frames, resolution), the model's default budget.
-    public var frames: Int?
-    public var resolution: Int?
-    public var budget: Int?
+    /// Frames, resolution, budget; nil fields: the budget plan's, the model's default budget.
+    public var video: RequestSettings
     public var match: MatchRule
     public var scoring: Scoring
     /// The reference's `max_new_tokens`.
@@ -19,17 +17,17 @@ public struct MVBenchConfig {
     /// Recorded in the settings (e.g. the model hash and where it came from).
     public var extraSettings: [String: Any]
 
-    public init(frames: Int? = nil, resolution: Int? = nil, budget: Int? = nil, match: MatchRule = .reference,
+    public init(video: RequestSettings = RequestSettings(), match: MatchRule = .reference,
                 scoring: Scoring = .generate, maxTokens: Int = RequestDefaults.mvbenchMaxTokens, seed: UInt64 = 0, selection: RunSelection = RunSelection(),
                 outDir: String, progress: Bool = true, extraSettings: [String: Any] = [:]) {
-        self.frames = frames; self.resolution = resolution; self.budget = budget; self.match = match; self.scoring = scoring
+        self.video = video; self.match = match; self.scoring = scoring
         self.maxTokens = maxTokens; self.seed = seed; self.selection = selection; self.outDir = outDir
         self.progress = progress; self.extraSettings = extraSettings
     }
 
     /// What each question asks of the engine (decoding is greedy regardless).
     public var settings: RequestSettings {
-        RequestSettings(frames: frames, resolution: resolution, budget: budget, maxTokens: maxTokens, seed: seed)
+        RequestSettings(maxTokens: maxTokens, seed: seed).over(video)
     }
 }
 

@@ -31,8 +31,6 @@ public enum VideoLoader {
     /// `resolution`, centre-crops to `resolution` x `resolution` and normalises into `[3, T, R, R]`.
     public static func load(path: String, frames: Int, resolution: Int, start: Double? = nil, end: Double? = nil,
                             normalization: Normalization = .imagenet) throws -> VideoClip {
-        try Limits.frames(frames)
-        try Limits.resolution(resolution)
         try normalization.validate()
         try checkSpan(start: start, end: end)
         let reader = try VideoReader(path: path)
@@ -44,8 +42,7 @@ public enum VideoLoader {
     public static func load(reader: VideoReader, indices: [Int], resolution: Int,
                             normalization: Normalization = .imagenet,
                             strategy: DecodeStrategy = .automatic) throws -> VideoClip {
-        try Limits.frames(indices.count)
-        try Limits.resolution(resolution)
+        // The reader checks the frame count and resolution against Limits before decoding.
         try normalization.validate()
         let crops = try reader.croppedFrames(at: indices, resolution: resolution, strategy: strategy)
         return VideoClip(pixels: normalize(crops, resolution: resolution, normalization: normalization),

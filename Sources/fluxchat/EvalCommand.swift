@@ -20,8 +20,8 @@ struct EvalCommand: ParsableCommand {
                       EvalMergeCommand.self])
 }
 
-/// Selection, output and sampling options every benchmark run takes.
-struct EvalRunOptions: ParsableArguments {
+/// Output folder, which items, progress: what every eval command that writes a run takes.
+struct EvalOutputOptions: ParsableArguments {
     @Option(help: "Output folder (JSONL, settings.json, results).")
     var out: String
 
@@ -31,6 +31,14 @@ struct EvalRunOptions: ParsableArguments {
     @Option(help: "Run at most N items (after --offset; default: all).")
     var limit: Int?
 
+    @Flag(help: "No progress bar on stderr.")
+    var noProgress = false
+}
+
+/// What every benchmark run takes: output and selection, sharding, the video plan and the seed.
+struct EvalRunOptions: ParsableArguments {
+    @OptionGroup var output: EvalOutputOptions
+
     @Option(help: "Run shard I of N (0-based, round-robin over the selected items).")
     var shard = "0/1"
 
@@ -39,14 +47,33 @@ struct EvalRunOptions: ParsableArguments {
     @Option(help: "Seed (recorded; decoding is greedy).")
     var seed: UInt64 = RequestDefaults.seed
 
-    @Flag(help: "No progress bar on stderr.")
-    var noProgress = false
-
     func selection() throws -> RunSelection {
         let (i, n) = try RunSelection.parseShard(shard)
-        let s = RunSelection(offset: offset, limit: limit, shard: i, shards: n)
+        let s = RunSelection(offset: output.offset, limit: output.limit, shard: i, shards: n)
         try s.validate()
         return s
+    }
+}
+
+/// How MVBench answers are obtained and scored (mvbench and the sweep).
+struct MVBenchAnswerOptions: ParsableArguments {
+    @Option(help: "Answer matching: reference (VideoChat2 check_ans) or strict.")
+    var match = "reference"
+
+    @Option(help: "generate (reference: greedy generation, then matching) or logits (best letter logit).")
+    var scoring = "generate"
+
+    @Option(help: "Most tokens to generate per answer (the reference's max_new_tokens).")
+    var maxTokens = RequestDefaults.mvbenchMaxTokens
+
+    func rule() throws -> MatchRule {
+        guard let rule = MatchRule(rawValue: match) else { throw FluxError(.badRequest, "--match must be reference or strict") }
+        return rule
+    }
+
+    func scoringMode() throws -> Scoring {
+        guard let mode = Scoring(rawValue: scoring) else { throw FluxError(.badRequest, "--scoring must be generate or logits") }
+        return mode
     }
 }
 

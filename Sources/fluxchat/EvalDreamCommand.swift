@@ -33,9 +33,9 @@ struct EvalDreamCommand: ParsableCommand {
         try threads.apply()
         let selection = try common.selection()
         let (answerer, modelSettings) = try model.makeAnswerer()
-        let config = DreamConfig(frames: common.video.frames, resolution: common.video.resolution, budget: common.video.budget, maxTokens: maxTokens,
-                                 seed: common.seed, mediaDir: media, selection: selection, outDir: common.out,
-                                 progress: !common.noProgress, extraSettings: modelSettings)
+        let config = DreamConfig(video: common.video.settings, maxTokens: maxTokens,
+                                 seed: common.seed, mediaDir: media, selection: selection, outDir: common.output.out,
+                                 progress: !common.output.noProgress, extraSettings: modelSettings)
         let summary = try DreamRunner.run(path: data, answerer: answerer, config: config)
         print(try StableJSON.pretty(summary.filter { $0.key != "settings" }), terminator: "")
     }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import FluxChat
 import FluxCore
 import FluxEval
 import Foundation
@@ -33,25 +32,16 @@ struct EvalDreamJudgeCommand: ParsableCommand {
     @Option(help: "Retries per call before the sample counts as failed.")
     var retries = 3
 
-    @Option(help: "Output folder.")
-    var out: String
-
-    @Option(help: "Skip the first N records.")
-    var offset = 0
-
-    @Option(help: "Judge at most N records (default: all).")
-    var limit: Int?
-
-    @Flag(help: "No progress bar on stderr.")
-    var noProgress = false
+    @OptionGroup var output: EvalOutputOptions
 
     func run() throws {
         guard timeout > 0, timeout <= 3600 else { throw FluxError(.badRequest, "--timeout must be in (0, 3600]") }
         guard (0...20).contains(retries) else { throw FluxError(.badRequest, "--retries must be in 0...20") }
         let key = apiKey ?? ProcessInfo.processInfo.environment["OPENAI_API_KEY"]
         let client = try JudgeClient(endpoint: endpoint, model: model, apiKey: key, timeout: timeout, retries: retries)
-        let results = try DreamJudge.run(predictions: predictions, client: client, outDir: out,
-                                         selection: RunSelection(offset: offset, limit: limit), progress: !noProgress)
+        let results = try DreamJudge.run(predictions: predictions, client: client, outDir: output.out,
+                                         selection: RunSelection(offset: output.offset, limit: output.limit),
+                                         progress: !output.noProgress)
         print(try StableJSON.pretty(results.filter { $0.key != "settings" }), terminator: "")
     }
 }

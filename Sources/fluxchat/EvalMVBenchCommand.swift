@@ -22,27 +22,20 @@ struct EvalMVBenchCommand: ParsableCommand {
 
     @OptionGroup var data: MVBenchDataOptions
 
-    @Option(help: "Answer matching: reference (VideoChat2 check_ans) or strict.")
-    var match = "reference"
-
-    @Option(help: "generate (reference: greedy generation, then matching) or logits (best letter logit).")
-    var scoring = "generate"
-
-    @Option(help: "Most tokens to generate per answer (the reference's max_new_tokens).")
-    var maxTokens = RequestDefaults.mvbenchMaxTokens
+    @OptionGroup var answers: MVBenchAnswerOptions
 
     @OptionGroup var threads: ThreadOptions
 
     func run() throws {
         try threads.apply()
-        guard let rule = MatchRule(rawValue: match) else { throw FluxError(.badRequest, "--match must be reference or strict") }
-        guard let scoringMode = Scoring(rawValue: scoring) else { throw FluxError(.badRequest, "--scoring must be generate or logits") }
+        let rule = try answers.rule()
         let selection = try common.selection()
         let items = try data.load()
         let (answerer, modelSettings) = try model.makeAnswerer()
-        let config = MVBenchConfig(frames: common.video.frames, resolution: common.video.resolution, budget: common.video.budget, match: rule,
-                                   scoring: scoringMode, maxTokens: maxTokens, seed: common.seed, selection: selection,
-                                   outDir: common.out, progress: !common.noProgress, extraSettings: modelSettings)
+        let config = MVBenchConfig(video: common.video.settings, match: rule,
+                                   scoring: try answers.scoringMode(), maxTokens: answers.maxTokens, seed: common.seed,
+                                   selection: selection, outDir: common.output.out, progress: !common.output.noProgress,
+                                   extraSettings: modelSettings)
         let results = try MVBenchRunner.run(items: items, answerer: answerer, config: config)
         print(MVBenchResults.table(results), terminator: "")
         let unparsed = (results["unparsed"] as? [String: Any] ?? [:]).values.compactMap { $0 as? Int }.reduce(0, +)

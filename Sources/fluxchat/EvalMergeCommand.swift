@@ -1,6 +1,4 @@
 import ArgumentParser
-import FluxChat
-import FluxCore
 import FluxEval
 import Foundation
 

@@ -17,6 +17,8 @@ struct EvalSweepCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var data: MVBenchDataOptions
+    @OptionGroup var output: EvalOutputOptions
+    @OptionGroup var answers: MVBenchAnswerOptions
 
     @Option(help: "Budgets to sweep, comma-separated.")
     var budgets = "256,512,1024,2048"
@@ -27,41 +29,23 @@ struct EvalSweepCommand: ParsableCommand {
     @Option(help: "Resolutions to try, comma-separated (multiples of the patch size).")
     var resolutions = "112,168,224"
 
-    @Option(help: "Output folder.")
-    var out: String
-
-    @Option(help: "Skip the first N questions.")
-    var offset = 0
-
-    @Option(help: "Use at most N questions (default: all).")
-    var limit: Int?
-
-    @Option(help: "Answer matching: reference or strict.")
-    var match = "reference"
-
-    @Option(help: "Most tokens to generate per answer (as mvbench).")
-    var maxTokens = RequestDefaults.mvbenchMaxTokens
-
     @Flag(help: "Write the best plan per budget into the model's config.json (vision.budgets).")
     var write = false
-
-    @Flag(help: "No progress bar on stderr.")
-    var noProgress = false
 
     @OptionGroup var threads: ThreadOptions
 
     func run() throws {
         try threads.apply()
-        guard let rule = MatchRule(rawValue: match) else { throw FluxError(.badRequest, "--match must be reference or strict") }
+        let rule = try answers.rule()
         let b = try parseIntList(budgets, option: "--budgets"), f = try parseIntList(frames, option: "--frames")
         let r = try parseIntList(resolutions, option: "--resolutions")
-        let selection = RunSelection(offset: offset, limit: limit)
+        let selection = RunSelection(offset: output.offset, limit: output.limit)
         try selection.validate()
         let items = try data.load()
         let (answerer, modelSettings) = try model.makeAnswerer()
         if write, answerer.engine.bundle.directory == nil { throw FluxError(.badRequest, "--write needs --model (a bundle folder)") }
-        let base = MVBenchConfig(budget: b[0], match: rule, maxTokens: maxTokens, selection: selection, outDir: out,
-                                 progress: !noProgress, extraSettings: modelSettings)
+        let base = MVBenchConfig(match: rule, scoring: try answers.scoringMode(), maxTokens: answers.maxTokens,
+                                 selection: selection, outDir: output.out, progress: !output.noProgress, extraSettings: modelSettings)
         let (points, best) = try BudgetSweep.run(items: items, answerer: answerer, budgets: b, frames: f, resolutions: r, base: base)
         print("budget  frames  resolution  accuracy %")
         for p in points {

@@ -23,7 +23,7 @@ enum Fix {
     }
 
     static func config(out: String, selection: RunSelection = RunSelection(), maxTokens: Int = 6) -> MVBenchConfig {
-        MVBenchConfig(frames: 4, resolution: 56, budget: 64, maxTokens: maxTokens, selection: selection, outDir: out,
+        MVBenchConfig(video: RequestSettings(frames: 4, resolution: 56, budget: 64), maxTokens: maxTokens, selection: selection, outDir: out,
                       progress: false, extraSettings: ["model": "tiny_bundle"])
     }
 
