@@ -19,7 +19,7 @@ let package = Package(
                        providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]),
         .systemLibrary(name: "CReadline", path: "Sources/CReadline", pkgConfig: "readline",
                        providers: [.apt(["libreadline-dev"])]),
-        // SentencePiece through a tiny extern "C" shim (cleaner than C++ interop, see feasibility notes).
+        // SentencePiece through a tiny extern "C" shim (simpler to build and link than C++ interop).
         .target(name: "CSentencePiece", path: "Sources/CSentencePiece",
                 linkerSettings: [.linkedLibrary("sentencepiece")]),
 
@@ -29,27 +29,36 @@ let package = Package(
         .target(name: "FluxCore", dependencies: ["CBLAS"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .target(name: "FluxVideo", dependencies: ["FluxCore", "CFFmpeg"]),
-        .target(name: "FluxViT", dependencies: ["FluxCore"],
+        .target(name: "FluxViT", dependencies: ["FluxCore", "CBLAS"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .target(name: "FluxLM", dependencies: ["FluxCore", "CSentencePiece", "CKernels"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .target(name: "FluxChat", dependencies: ["FluxCore", "FluxVideo", "FluxViT", "FluxLM"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         // Benchmark runners (MVBench, Dream-1k, the budget sweep) over FluxChat.
-        .target(name: "FluxEval", dependencies: ["FluxCore", "FluxVideo", "FluxViT", "FluxLM", "FluxChat"]),
+        .target(name: "FluxEval", dependencies: ["FluxCore", "FluxChat"]),
         .executableTarget(name: "fluxchat", dependencies: [
             "FluxCore", "FluxVideo", "FluxViT", "FluxLM", "FluxChat", "FluxEval", "CReadline",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // libFuzzer targets (ARCHITECTURE.md, Fuzzing; Fuzz/run builds them with -sanitize=fuzzer).
+        // In an ordinary build each replays the input files it is given.
+        .target(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"),
+        .target(name: "FuzzSupport", dependencies: ["CFuzzDriver"], path: "Fuzz/FuzzSupport"),
+        .executableTarget(name: "FuzzSafeTensors", dependencies: ["FluxCore", "FuzzSupport"], path: "Fuzz/FuzzSafeTensors"),
+        .executableTarget(name: "FuzzRequest", dependencies: ["FluxChat", "FluxCore", "FluxViT", "FuzzSupport"], path: "Fuzz/FuzzRequest"),
+        .executableTarget(name: "FuzzTokenizer", dependencies: ["FluxLM", "FuzzSupport"], path: "Fuzz/FuzzTokenizer"),
+        .executableTarget(name: "FuzzMedia", dependencies: ["FluxCore", "FluxVideo", "FuzzSupport"], path: "Fuzz/FuzzMedia"),
+
         .testTarget(name: "FluxCoreTests", dependencies: ["FluxCore"]),
-        .testTarget(name: "FluxVideoTests", dependencies: ["FluxVideo"]),
-        .testTarget(name: "FluxViTTests", dependencies: ["FluxViT"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "FluxLMTests", dependencies: ["FluxLM"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "FluxChatTests", dependencies: ["FluxChat", "FluxCore", "FluxLM", "FluxVideo", "FluxViT"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "FluxVideoTests", dependencies: ["FluxCore", "FluxVideo"]),
+        .testTarget(name: "FluxViTTests", dependencies: ["FluxCore", "FluxViT"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "FluxLMTests", dependencies: ["FluxCore", "FluxLM"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "FluxChatTests", dependencies: ["FluxChat", "FluxCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FluxEvalTests", dependencies: ["FluxEval", "FluxChat", "FluxCore", "FluxVideo"], resources: [.copy("Fixtures")]),
         // Runs the built `fluxchat` binary as a user would.
-        .testTarget(name: "CLITests", dependencies: ["fluxchat"]),
+        .testTarget(name: "CLITests", dependencies: ["fluxchat", "FluxChat"]),
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx17

@@ -16,7 +16,7 @@ enum BuiltInPrompts {
     stop = \nUser:
     """#
     static let mvbench = #"""
-    # MVBench multiple-choice template (the VideoChat2 reference prompt; see research/benchmarks.md 1.4).
+    # MVBench multiple-choice template (VideoChat2's MVBench evaluation prompt).
     # Used inside chat.txt: `system` replaces the system text, `question` is the user turn's content,
     # and `prefill` opens the assistant turn right after chat.txt's `generation` (joined by a space).
     # Placeholders: {question}, {options} (the option lines joined by newlines); in `option`: {letter}, {option}.
@@ -26,7 +26,7 @@ enum BuiltInPrompts {
     prefill = Best option:(
     """#
     static let dream = #"""
-    # Dream-1k description prompt (Tarsier's, see research/benchmarks.md 2.2): the user turn's content.
+    # Dream-1k description prompt (Tarsier's evaluation prompt): the user turn's content.
     prompt = Describe the video in detail.
     """#
 }

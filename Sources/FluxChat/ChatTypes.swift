@@ -1,33 +1,29 @@
 import FluxCore
-import FluxLM
-
-/// Which video to look at and how to sample it; nil fields take the budget plan's values.
-public struct VideoSpec: Sendable, Equatable {
-    public var path: String
-    public var frames: Int?
-    public var resolution: Int?
-    public var budget: Int?
-    public var start: Double?
-    public var end: Double?
-
-    public init(path: String, frames: Int? = nil, resolution: Int? = nil, budget: Int? = nil,
-                start: Double? = nil, end: Double? = nil) {
-        self.path = path; self.frames = frames; self.resolution = resolution; self.budget = budget
-        self.start = start; self.end = end
-    }
-}
 
 /// One question: the conversation so far (ending with the user's turn), the video, optional
-/// multiple-choice options and sampling settings.
+/// multiple-choice options and the request's settings (resolved by the engine).
 public struct ChatRequest: Sendable {
-    public var messages: [ChatMessage]
-    public var video: VideoSpec?
-    public var options: [String]?
-    public var sampling: SamplingOptions
+    /// How a multiple-choice request is answered.
+    public enum ChoiceMode: Sendable {
+        /// The option letter with the highest logit after the prefill, streamed as "(X) option".
+        case bestLetter
+        /// Generation continues after the prefill (the benchmarks' reference protocol).
+        case generate
+    }
 
-    public init(messages: [ChatMessage], video: VideoSpec? = nil, options: [String]? = nil,
-                sampling: SamplingOptions = SamplingOptions()) {
-        self.messages = messages; self.video = video; self.options = options; self.sampling = sampling
+    public var messages: [ChatMessage]
+    /// Video file, gif or frame folder the first user turn is about.
+    public var video: String?
+    public var options: [String]?
+    public var settings: RequestSettings
+    public var choice: ChoiceMode
+    /// Start from an empty KV cache, so the answer never depends on earlier requests (benchmarks).
+    public var freshContext: Bool
+
+    public init(messages: [ChatMessage], video: String? = nil, options: [String]? = nil,
+                settings: RequestSettings = RequestSettings(), choice: ChoiceMode = .bestLetter, freshContext: Bool = false) {
+        self.messages = messages; self.video = video; self.options = options; self.settings = settings
+        self.choice = choice; self.freshContext = freshContext
     }
 }
 

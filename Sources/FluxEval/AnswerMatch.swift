@@ -1,6 +1,6 @@
 import Foundation
 
-/// How a generated answer is compared with the ground truth (benchmarks.md §1.6).
+/// How a generated answer is compared with the ground truth (VideoChat2's MVBench `check_ans`).
 public enum MatchRule: String, Sendable, CaseIterable {
     /// VideoChat2's `check_ans`: first space-separated tokens, lowercased, `.` removed from the
     /// prediction's, correct when either contains the other (lax: a bare `(` matches).

@@ -1,7 +1,7 @@
 import FluxCore
 import Foundation
 
-/// Tarsier's AutoDQ metric for Dream-1k (benchmarks.md §2.3): events are extracted from the
+/// Tarsier's AutoDQ metric for Dream-1k: events are extracted from the
 /// prediction by a judge model; recall is the share of reference events the prediction entails,
 /// precision the share of predicted events the reference description entails (only
 /// "entailment" counts); per-source means, overall = mean of the sources (macro), F1 from the

@@ -30,12 +30,12 @@ public enum BudgetSweep {
         for b in budgets {
             for f in frames {
                 for r in resolutions {
-                    do { _ = try answerer.engine.plan(VideoSpec(path: "", frames: f, resolution: r, budget: b)) } catch {
+                    do { _ = try answerer.engine.plan(RequestSettings(frames: f, resolution: r, budget: b)) } catch {
                         skipped.append("budget \(b), frames \(f), resolution \(r): \(error)")
                         continue
                     }
                     var c = base
-                    c.budget = b; c.frames = f; c.resolution = r
+                    c.video = RequestSettings(frames: f, resolution: r, budget: b)
                     c.outDir = (base.outDir as NSString).appendingPathComponent("b\(b)_f\(f)_r\(r)")
                     let res = try MVBenchRunner.run(items: items, answerer: answerer, config: c)
                     let avg = res["Avg"] as? [Any] ?? []

@@ -1,7 +1,7 @@
 import FluxCore
 import Foundation
 
-/// The Dream-1k annotation layouts (benchmarks.md §2.1).
+/// The Dream-1k annotation layouts: Tarsier's DREAM-1k.jsonl (messages or flat) and the Hugging Face metadata.json.
 public enum DreamFormat: String, Sendable {
     /// Tarsier2 / main: the prediction goes into the assistant turn's text item (`text`).
     case messages

@@ -4,9 +4,8 @@ import Foundation
 
 /// What a Dream-1k run does besides the records.
 public struct DreamConfig {
-    public var frames: Int?
-    public var resolution: Int?
-    public var budget: Int
+    /// Frames, resolution, budget; nil fields: the budget plan's, the model's default budget.
+    public var video: RequestSettings
     /// Tarsier2's `max_new_tokens`.
     public var maxTokens: Int
     public var seed: UInt64
@@ -17,12 +16,17 @@ public struct DreamConfig {
     public var progress: Bool
     public var extraSettings: [String: Any]
 
-    public init(frames: Int? = nil, resolution: Int? = nil, budget: Int, maxTokens: Int = 512, seed: UInt64 = 0,
+    public init(video: RequestSettings = RequestSettings(), maxTokens: Int = RequestDefaults.dreamMaxTokens, seed: UInt64 = 0,
                 mediaDir: String, selection: RunSelection = RunSelection(), outDir: String, progress: Bool = true,
                 extraSettings: [String: Any] = [:]) {
-        self.frames = frames; self.resolution = resolution; self.budget = budget; self.maxTokens = maxTokens; self.seed = seed
+        self.video = video; self.maxTokens = maxTokens; self.seed = seed
         self.mediaDir = mediaDir; self.selection = selection; self.outDir = outDir; self.progress = progress
         self.extraSettings = extraSettings
+    }
+
+    /// What each clip asks of the engine (decoding is greedy regardless).
+    public var settings: RequestSettings {
+        RequestSettings(maxTokens: maxTokens, seed: seed).over(video)
     }
 }
 
@@ -40,7 +44,8 @@ public enum DreamRunner {
     @discardableResult
     public static func run(path: String, answerer: VideoAnswerer, config c: DreamConfig) throws -> [String: Any] {
         let records = try DreamRecords.load(path: path)
-        let plan = try answerer.engine.plan(VideoSpec(path: "", frames: c.frames, resolution: c.resolution, budget: c.budget))
+        let plan = try answerer.engine.plan(c.settings)
+        _ = try RequestResolver.sampling(c.settings)
         let prompt = answerer.engine.builder.templates.dreamPrompt
         var settings: [String: Any] = [
             "benchmark": "dream", "version": FluxVersion.string, "frames": plan.frames, "resolution": plan.resolution,
@@ -54,9 +59,8 @@ public enum DreamRunner {
             let r = records[p]
             var prediction: String
             do {
-                let spec = VideoSpec(path: (c.mediaDir as NSString).appendingPathComponent(r.videoName), frames: c.frames,
-                                     resolution: c.resolution, budget: c.budget)
-                prediction = try answerer.describe(prompt: prompt, video: spec, maxTokens: c.maxTokens).raw
+                let video = (c.mediaDir as NSString).appendingPathComponent(r.videoName)
+                prediction = try answerer.describe(prompt: prompt, video: video, settings: c.settings).raw
                     .trimmingCharacters(in: .whitespacesAndNewlines)
             } catch {
                 FileHandle.standardError.write(Data("dream: \(r.key): \(error)\n".utf8))

@@ -1,7 +1,7 @@
 import FluxCore
 import Foundation
 
-/// Per-task and average accuracy from per-sample records (benchmarks.md §1.7).
+/// Per-task and average accuracy from per-sample records.
 public enum MVBenchResults {
     /// The results object: `tasks` {id: [correct, total, accuracy %]}, `errors` {id: n},
     /// `Avg` [correct, total, accuracy %] (total correct over total questions, as the reference),

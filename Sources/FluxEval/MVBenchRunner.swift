@@ -4,9 +4,8 @@ import Foundation
 
 /// What an MVBench run does besides the item list.
 public struct MVBenchConfig {
-    public var frames: Int?
-    public var resolution: Int?
-    public var budget: Int
+    /// Frames, resolution, budget; nil fields: the budget plan's, the model's default budget.
+    public var video: RequestSettings
     public var match: MatchRule
     public var scoring: Scoring
     /// The reference's `max_new_tokens`.
@@ -18,12 +17,17 @@ public struct MVBenchConfig {
     /// Recorded in the settings (e.g. the model hash and where it came from).
     public var extraSettings: [String: Any]
 
-    public init(frames: Int? = nil, resolution: Int? = nil, budget: Int, match: MatchRule = .reference,
-                scoring: Scoring = .generate, maxTokens: Int = 100, seed: UInt64 = 0, selection: RunSelection = RunSelection(),
+    public init(video: RequestSettings = RequestSettings(), match: MatchRule = .reference,
+                scoring: Scoring = .generate, maxTokens: Int = RequestDefaults.mvbenchMaxTokens, seed: UInt64 = 0, selection: RunSelection = RunSelection(),
                 outDir: String, progress: Bool = true, extraSettings: [String: Any] = [:]) {
-        self.frames = frames; self.resolution = resolution; self.budget = budget; self.match = match; self.scoring = scoring
+        self.video = video; self.match = match; self.scoring = scoring
         self.maxTokens = maxTokens; self.seed = seed; self.selection = selection; self.outDir = outDir
         self.progress = progress; self.extraSettings = extraSettings
+    }
+
+    /// What each question asks of the engine (decoding is greedy regardless).
+    public var settings: RequestSettings {
+        RequestSettings(maxTokens: maxTokens, seed: seed).over(video)
     }
 }
 
@@ -31,7 +35,8 @@ public struct MVBenchConfig {
 public enum MVBenchRunner {
     /// The exact settings of a run (what settings.json and results.json record).
     public static func settings(_ c: MVBenchConfig, answerer: VideoAnswerer) throws -> [String: Any] {
-        let plan = try answerer.engine.plan(VideoSpec(path: "", frames: c.frames, resolution: c.resolution, budget: c.budget))
+        let plan = try answerer.engine.plan(c.settings)
+        _ = try RequestResolver.sampling(c.settings)
         let t = answerer.engine.builder.templates
         var s: [String: Any] = [
             "benchmark": "mvbench", "version": FluxVersion.string, "frames": plan.frames, "resolution": plan.resolution,
@@ -77,10 +82,11 @@ public enum MVBenchRunner {
         let t0 = Timing.nowMs()
         do {
             if let problem = item.problem { throw problem }
-            let spec = VideoSpec(path: item.path, frames: c.frames, resolution: c.resolution, budget: c.budget,
-                                 start: item.start, end: item.end)
-            let a = try answerer.multipleChoice(question: item.question, candidates: item.candidates, video: spec,
-                                                scoring: c.scoring, maxTokens: c.maxTokens)
+            var settings = c.settings
+            settings.start = item.start
+            settings.end = item.end
+            let a = try answerer.multipleChoice(question: item.question, candidates: item.candidates, video: item.path,
+                                                settings: settings, scoring: c.scoring)
             let prediction = AnswerMatch.prediction(fromGenerated: a.raw)
             r["raw"] = a.raw
             r["prediction"] = prediction

@@ -1,7 +1,7 @@
 import FluxCore
 import Foundation
 
-/// How one MVBench task's media are read (benchmarks.md §1.2).
+/// How one MVBench task's media are read (eval/mvbench_tasks.json holds the table).
 public struct MVBenchTask: Sendable, Equatable {
     /// The json file's stem ("action_sequence"): the task's id in every output.
     public let id: String

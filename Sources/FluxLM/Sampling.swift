@@ -21,7 +21,7 @@ public struct SamplingOptions: Sendable {
     public var stopStrings: [String]
 
     public init(temperature: Float = 0, topK: Int = 0, topP: Float = 1, minP: Float = 0,
-                repetitionPenalty: Float = 1, seed: UInt64 = 0, maxTokens: Int = 256, stopStrings: [String] = []) {
+                repetitionPenalty: Float = 1, seed: UInt64 = 0, maxTokens: Int, stopStrings: [String] = []) {
         self.temperature = temperature
         self.topK = topK
         self.topP = topP
@@ -32,7 +32,7 @@ public struct SamplingOptions: Sendable {
         self.stopStrings = stopStrings
     }
 
-    /// Refuses values that make no sense, naming the field.
+    /// Refuses values that make no sense, naming the field: the one validation of sampling settings.
     public func validate() throws {
         func bad(_ m: String) -> FluxError { FluxError(.badRequest, m) }
         guard temperature.isFinite, temperature >= 0 else { throw bad("temperature must be >= 0, got \(temperature)") }
@@ -40,7 +40,9 @@ public struct SamplingOptions: Sendable {
         guard topP > 0, topP <= 1 else { throw bad("top_p must be in (0, 1], got \(topP)") }
         guard minP >= 0, minP <= 1 else { throw bad("min_p must be in [0, 1], got \(minP)") }
         guard repetitionPenalty.isFinite, repetitionPenalty > 0 else { throw bad("repetition_penalty must be > 0, got \(repetitionPenalty)") }
-        guard maxTokens >= 0 else { throw bad("max_tokens must be >= 0, got \(maxTokens)") }
+        guard maxTokens >= 0, maxTokens <= Limits.maxNewTokens else {
+            throw bad("max_tokens must be in 0...\(Limits.maxNewTokens), got \(maxTokens)")
+        }
         guard !stopStrings.contains("") else { throw bad("stop strings must not be empty") }
     }
 }

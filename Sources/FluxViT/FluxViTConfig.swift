@@ -40,7 +40,7 @@ public struct FluxViTConfig: Sendable, Equatable {
         try validate(source: "FluxViT config")
     }
 
-    /// Reads the fields documented in DESIGN.md (`embed_dim`, `depth`, `num_heads`, `mlp_ratio`,
+    /// Reads the config fields (`embed_dim`, `depth`, `num_heads`, `mlp_ratio`,
     /// `patch_size`, `tubelet_size`, `pos_embed_frames`, `pos_embed_grid`, `gelu`, `norm_eps`), plus the
     /// optional `pool_heads` (16), `pool_norm_eps` (1e-5), `budgets`
     /// (`{"1024": {"frames": 16, "resolution": 224}, ...}`) and `default_budget`.
@@ -87,7 +87,7 @@ public struct FluxViTConfig: Sendable, Equatable {
         guard mlpRatio > 0, mlpRatio <= 64, hiddenDim > 0 else { throw bad("mlp_ratio", "must be in (0, 64], got \(mlpRatio)") }
         guard normEps > 0, normEps < 1 else { throw bad("norm_eps", "must be in (0, 1), got \(normEps)") }
         guard poolNormEps > 0, poolNormEps < 1 else { throw bad("pool_norm_eps", "must be in (0, 1), got \(poolNormEps)") }
-        if let d = defaultBudget, d <= 0 || d > 1 << 20 { throw bad("default_budget", "must be a positive integer, got \(d)") }
+        if let d = defaultBudget, d <= 0 || d > Limits.maxBudget { throw bad("default_budget", "must be in 1...\(Limits.maxBudget), got \(d)") }
         for (k, v) in budgets {
             guard v.frames > 0, v.resolution > 0, v.resolution % patchSize == 0, v.frames % tubeletSize == 0 else {
                 throw bad("budgets", "entry \(k) has frames \(v.frames) / resolution \(v.resolution) that do not fit patch \(patchSize), tubelet \(tubeletSize)")

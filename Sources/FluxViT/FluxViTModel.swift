@@ -18,10 +18,6 @@ public final class FluxViTModel: @unchecked Sendable {
     public let config: FluxViTConfig
     let weights: FluxViTWeights
 
-    /// Most patch tokens accepted before selection, and most tokens entering the blocks.
-    public static let maxInputTokens = 65_536
-    public static let maxSequenceTokens = 16_384
-
     /// Loads `config.json` and `model.safetensors` from a vision folder.
     public convenience init(directory: String) throws {
         let cfg = try FluxViTConfig(json: JSONObject(contentsOf: directory + "/config.json"))
@@ -52,9 +48,9 @@ public final class FluxViTModel: @unchecked Sendable {
     /// Number of attention-pooling heads (0, or 3 in the released checkpoints: budgets 3072, 2048, 1024).
     public var poolingHeadCount: Int { weights.pooling.count }
 
-    /// Encodes normalised pixels [3, T, H, W] (H == W, divisible by the patch size, T by the tubelet),
-    /// keeping at most `budget` patch tokens by group-dynamic selection (nil: keep all).
-    public func encode(pixels: Tensor, budget: Int?) throws -> FluxViTOutput {
+    /// Encodes normalised pixels [3, T, H, W] sampled as `plan` says (H == W == plan.resolution,
+    /// T == plan.frames), keeping `plan.keptPerGroup` tokens per frame group; nil plan keeps all.
+    public func encode(pixels: Tensor, plan: BudgetPlan?) throws -> FluxViTOutput {
         let cfg = config
         guard pixels.rank == 4, pixels.shape[0] == 3 else {
             throw FluxError(.badRequest, "pixels: expected shape [3, T, H, W], got \(pixels.shape)")
@@ -67,24 +63,18 @@ public final class FluxViTModel: @unchecked Sendable {
         guard t > 0, t % cfg.tubeletSize == 0 else {
             throw FluxError(.badRequest, "frames: \(t) is not a positive multiple of the tubelet size \(cfg.tubeletSize)")
         }
-        let tg = t / cfg.tubeletSize, g = hgt / cfg.patchSize, l = g * g, c = cfg.embedDim
-        guard tg * l <= Self.maxInputTokens else {
-            throw FluxError(.budgetOutOfRange, "frames x resolution: \(tg) x \(l) = \(tg * l) patch tokens exceeds the limit \(Self.maxInputTokens)")
+        if let plan, plan.frames != t || plan.resolution != hgt {
+            throw FluxError(.badRequest, "pixels: [\(t), \(hgt)] do not match the plan's frames \(plan.frames) and resolution \(plan.resolution)")
         }
-        if let budget {
-            _ = try TokenSelector.keptPerGroup(frames: tg, tokensPerFrame: l, budget: budget)
-            guard min(budget, tg * l) <= Self.maxSequenceTokens else {
-                throw FluxError(.budgetOutOfRange, "budget: \(min(budget, tg * l)) tokens exceeds the limit \(Self.maxSequenceTokens)")
-            }
-        } else {
-            guard tg * l <= Self.maxSequenceTokens else {
-                throw FluxError(.budgetOutOfRange, "frames x resolution: \(tg * l) tokens without a budget exceeds the limit \(Self.maxSequenceTokens)")
-            }
+        let tg = t / cfg.tubeletSize, g = hgt / cfg.patchSize, l = g * g, c = cfg.embedDim
+        // A plan was checked by BudgetPlanner; without one every patch enters the blocks.
+        guard plan != nil || tg * l <= Limits.maxBudget else {
+            throw FluxError(.budgetOutOfRange, "frames x resolution: \(tg * l) tokens without a budget exceeds the limit \(Limits.maxBudget)")
         }
 
         let emb = PatchEmbedding.embed(pixels, config: cfg, weights: weights)
-        let kept = try emb.withUnsafeBufferPointer {
-            try TokenSelector.select(embeddings: $0.baseAddress!, frames: tg, tokensPerFrame: l, dim: c, budget: budget)
+        let kept = emb.withUnsafeBufferPointer {
+            TokenSelector.select(embeddings: $0.baseAddress!, frames: tg, tokensPerFrame: l, dim: c, keptPerGroup: plan?.keptPerGroup)
         }
         let pos = PositionTable.build(weights, config: cfg, frames: tg, grid: g)
         let n = 1 + kept.count

@@ -10,10 +10,10 @@ extension FluxViTModel {
         var rng = SplitMix64(seed: seed)
         let c = cfg.embedDim, hid = cfg.hiddenDim, pin = cfg.patchVectorSize
         func normal(_ shape: [Int], std: Float) -> Tensor {
-            Tensor(shape: shape, data: (0..<shape.reduce(1, *)).map { _ in rng.normal() * std })
+            Tensor(shape: shape, data: (0..<shape.reduce(1, *)).map { _ in rng.nextNormal() * std })
         }
         func uniform(_ shape: [Int], _ lo: Float, _ hi: Float) -> Tensor {
-            Tensor(shape: shape, data: (0..<shape.reduce(1, *)).map { _ in lo + (hi - lo) * rng.uniform() })
+            Tensor(shape: shape, data: (0..<shape.reduce(1, *)).map { _ in lo + (hi - lo) * rng.nextUnit() })
         }
         let cs = 1 / Float(c).squareRoot()
         var w: [String: Tensor] = [
@@ -55,28 +55,5 @@ extension FluxViTModel {
             w[p + "cross_attn.proj.bias"] = normal([poolOut], std: 0.2)
         }
         return w
-    }
-}
-
-/// SplitMix64: a small seeded generator, reproducible across platforms.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    mutating func uniform() -> Float { Float(next() >> 40) / Float(1 << 24) }
-
-    /// Standard normal (Box-Muller).
-    mutating func normal() -> Float {
-        let u1 = max(uniform(), 1e-7), u2 = uniform()
-        return (-2 * logf(u1)).squareRoot() * cosf(2 * .pi * u2)
     }
 }

@@ -17,12 +17,12 @@ public enum TokenSelector {
     /// Tokens kept per group for a budget, exactly as the official float64 arithmetic
     /// (r = 1 - K/N, k = trunc((1 - r) * Tg*L)), so the total may fall a few tokens short of K.
     /// Nil when the budget covers all tokens. Throws for odd T or a budget leaving no token per group.
+    /// BudgetPlanner calls this; the selector itself only sees the resulting k.
     public static func keptPerGroup(frames t: Int, tokensPerFrame l: Int, budget: Int) throws -> Int? {
-        guard budget > 0 else { throw FluxError(.budgetOutOfRange, "budget must be positive, got \(budget)") }
         let n = t * l
         if n <= budget { return nil }
         guard t % 2 == 0 else {
-            throw FluxError(.budgetOutOfRange, "frames: token selection needs an even number of frames (per tubelet), got \(t); use an even --frames or a budget >= \(n)")
+            throw FluxError(.budgetOutOfRange, "frames: token selection needs an even number of frames (per tubelet), got \(t); ask for an even frame count or a budget >= \(n)")
         }
         let g = groups(frames: t)
         let r = 1.0 - Double(budget) / Double(n)
@@ -33,13 +33,11 @@ public enum TokenSelector {
         return k
     }
 
-    /// Kept flat indices t*L + p (ascending) of post-DPN embeddings [T*L, C]; all of them when the
-    /// budget is nil or covers every token.
+    /// Kept flat indices t*L + p (ascending) of post-DPN embeddings [T*L, C]: the top `k` of each
+    /// group; all of them when `k` is nil.
     public static func select(embeddings e: UnsafePointer<Float>, frames t: Int, tokensPerFrame l: Int, dim c: Int,
-                              budget: Int?) throws -> [Int] {
-        guard let budget, let k = try keptPerGroup(frames: t, tokensPerFrame: l, budget: budget) else {
-            return Array(0..<(t * l))
-        }
+                              keptPerGroup k: Int?) -> [Int] {
+        guard let k else { return Array(0..<(t * l)) }
         let g = groups(frames: t), tg = t / g
         var kept: [Int] = []
         kept.reserveCapacity(g * k)

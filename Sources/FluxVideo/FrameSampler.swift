@@ -1,6 +1,6 @@
 /// Which frame indices to decode.
 public enum FrameSampler {
-    /// The reference segment-midpoint rule (VideoChat2's `get_index`, benchmarks.md §1.5):
+    /// The reference segment-midpoint rule (VideoChat2's `get_index`):
     /// the span runs from `max(firstIndex, round(start * fps))` to `min(round(end * fps), lastIndex)`
     /// (the whole clip when a bound is nil), `seg = (endIdx - startIdx) / count`, and frame `i` is
     /// `Int(startIdx + seg / 2 + round(seg * i))`. `round` is Python's (half to even).

@@ -2,11 +2,6 @@ import FluxCore
 
 /// The one-call path from a file to encoder input: probe, choose indices, decode, preprocess.
 public enum VideoLoader {
-    /// Most frames one request may ask for.
-    public static let maxFrames = 1024
-    /// Largest crop side accepted by `load`.
-    public static let maxResolution = 4096
-
     /// Reads container, codec, size, fps, duration, frame count and rotation without decoding pixels.
     public static func probe(path: String) throws -> VideoInfo {
         try VideoReader(path: path).info
@@ -14,7 +9,7 @@ public enum VideoLoader {
 
     /// `frames` indices by the segment-midpoint rule over [start, end] seconds (whole clip when nil).
     public static func sampleIndices(info: VideoInfo, frames: Int, start: Double?, end: Double?) throws -> [Int] {
-        try checkFrameCount(frames, field: "frames")
+        try Limits.frames(frames)
         try checkSpan(start: start, end: end)
         return FrameSampler.segmentMidpoints(count: frames, firstIndex: info.firstIndex, lastIndex: info.lastIndex,
                                              fps: info.fps, start: start, end: end)
@@ -23,7 +18,7 @@ public enum VideoLoader {
     /// Indices at `fps` frames per second over [start, end], at most `maxFrames` of them (beyond that,
     /// `maxFrames` by the segment-midpoint rule).
     public static func sampleIndices(info: VideoInfo, fps: Double, maxFrames: Int, start: Double?, end: Double?) throws -> [Int] {
-        try checkFrameCount(maxFrames, field: "max-frames")
+        try Limits.frames(maxFrames, field: "max_frames")
         try checkSpan(start: start, end: end)
         guard fps.isFinite, fps > 0, fps <= 1000 else {
             throw FluxError(.badRequest, "fps must be in (0, 1000], got \(fps)")
@@ -36,8 +31,6 @@ public enum VideoLoader {
     /// `resolution`, centre-crops to `resolution` x `resolution` and normalises into `[3, T, R, R]`.
     public static func load(path: String, frames: Int, resolution: Int, start: Double? = nil, end: Double? = nil,
                             normalization: Normalization = .imagenet) throws -> VideoClip {
-        try checkFrameCount(frames, field: "frames")
-        try checkResolution(resolution)
         try normalization.validate()
         try checkSpan(start: start, end: end)
         let reader = try VideoReader(path: path)
@@ -49,8 +42,7 @@ public enum VideoLoader {
     public static func load(reader: VideoReader, indices: [Int], resolution: Int,
                             normalization: Normalization = .imagenet,
                             strategy: DecodeStrategy = .automatic) throws -> VideoClip {
-        try checkFrameCount(indices.count, field: "frames")
-        try checkResolution(resolution)
+        // The reader checks the frame count and resolution against Limits before decoding.
         try normalization.validate()
         let crops = try reader.croppedFrames(at: indices, resolution: resolution, strategy: strategy)
         return VideoClip(pixels: normalize(crops, resolution: resolution, normalization: normalization),
@@ -81,18 +73,6 @@ public enum VideoLoader {
             }
         }
         return Tensor(shape: [3, t, r, r], data: data)
-    }
-
-    static func checkFrameCount(_ n: Int, field: String) throws {
-        guard n > 0, n <= maxFrames else {
-            throw FluxError(.budgetOutOfRange, "\(field) must be between 1 and \(maxFrames), got \(n)")
-        }
-    }
-
-    static func checkResolution(_ r: Int) throws {
-        guard r > 0, r <= maxResolution else {
-            throw FluxError(.budgetOutOfRange, "resolution must be between 1 and \(maxResolution), got \(r)")
-        }
     }
 
     static func checkSpan(start: Double?, end: Double?) throws {

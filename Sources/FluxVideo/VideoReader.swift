@@ -92,7 +92,7 @@ public final class VideoReader {
 
     /// R x R frames at `indices`: display rotation, short side resized to R (bicubic), centre crop.
     public func croppedFrames(at indices: [Int], resolution: Int, strategy: DecodeStrategy = .automatic) throws -> [RGBFrame] {
-        try VideoLoader.checkResolution(resolution)
+        try Limits.resolution(resolution)
         return try decode(indices, strategy: strategy) { frame, index, time in
             let rgb = try converter.croppedRGB(frame, rotation: info.rotation, resolution: resolution,
                                                limits: limits, path: info.path)
@@ -105,9 +105,7 @@ public final class VideoReader {
     private typealias Convert = (UnsafeMutablePointer<AVFrame>, Int, Double) throws -> RGBFrame
 
     private func decode(_ indices: [Int], strategy: DecodeStrategy, convert: Convert) throws -> [RGBFrame] {
-        guard indices.count <= VideoLoader.maxFrames else {
-            throw FluxError(.budgetOutOfRange, "frames: \(indices.count) requested, at most \(VideoLoader.maxFrames)")
-        }
+        if !indices.isEmpty { try Limits.frames(indices.count) }
         for i in indices where i < info.firstIndex || i > info.lastIndex {
             throw FluxError(.badRequest, "\(info.path): frame index \(i) outside \(info.firstIndex)...\(info.lastIndex)")
         }

@@ -1,7 +1,7 @@
 import FluxCore
 
 /// What kind of source a path names; decides the frame-index base and the nominal fps of the
-/// sampling rule (research/benchmarks.md §1.5).
+/// sampling rule (FrameSampler).
 public enum VideoKind: String, Sendable {
     case video, gif, frameFolder
 }
@@ -18,7 +18,7 @@ public struct VideoInfo: Sendable, Equatable {
     public let width: Int
     public let height: Int
     /// The fps the index rule uses: the stream's average fps for videos, 25 for gifs, 3 for frame
-    /// folders (benchmarks.md §1.5), so `round(seconds * fps)` is a frame index.
+    /// folders (as VideoChat2 reads them), so `round(seconds * fps)` is a frame index.
     public let fps: Double
     /// Seconds. For videos the container's duration; for gifs the sum of frame delays;
     /// for frame folders `frameCount / 3`.

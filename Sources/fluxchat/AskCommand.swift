@@ -26,6 +26,7 @@ struct AskCommand: ParsableCommand {
     var video: String?
 
     @OptionGroup var videoOptions: VideoOptions
+    @OptionGroup var span: SpanOptions
 
     @Option(help: "Multiple-choice options, comma-separated (default: none, free answer).")
     var options: String?
@@ -38,11 +39,11 @@ struct AskCommand: ParsableCommand {
 
     @OptionGroup var generation: SamplingFlags
 
-    @Option(help: "Drop tokens below this fraction of the best token's probability (0 = off).")
-    var minP: Float = 0
+    @Option(help: "Drop tokens below this fraction of the best token's probability; 0 is off (default: \(RequestDefaults.minP)).")
+    var minP: Float?
 
-    @Option(help: "Repetition penalty over prompt and output (1 = off).")
-    var repetitionPenalty: Float = 1
+    @Option(help: "Repetition penalty over prompt and output; 1 is off (default: \(RequestDefaults.repetitionPenalty)).")
+    var repetitionPenalty: Float?
 
     @Option(name: .customLong("stop"), help: "Stop string (repeatable; default: none).")
     var stopStrings: [String] = []
@@ -65,24 +66,25 @@ struct AskCommand: ParsableCommand {
         }
     }
 
-    var samplingOptions: SamplingOptions {
-        var o = generation.options
-        o.minP = minP
-        o.repetitionPenalty = repetitionPenalty
-        o.stopStrings = stopStrings
-        return o
+    /// Everything the flags ask for, as one request's settings.
+    var settings: RequestSettings {
+        var s = generation.settings.over(videoOptions.settings.over(span.settings))
+        s.minP = minP
+        s.repetitionPenalty = repetitionPenalty
+        s.stop = stopStrings
+        return s
     }
 
     func run() throws {
         try threads.apply()
         if textOnly, let llm = model.llm { return try runTextOnly(llm: llm) }
-        let engine = try model.makeEngine(budget: videoOptions.budget)
+        let engine = try model.makeEngine()
         var choices: [String]?
         if let options {
             choices = options.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         }
-        let request = ChatRequest(messages: [ChatMessage(role: .user, content: prompt)], video: video.map(videoOptions.spec),
-                                  options: choices, sampling: samplingOptions)
+        let request = ChatRequest(messages: [ChatMessage(role: .user, content: prompt)], video: video, options: choices,
+                                  settings: settings)
         let stdout = FileHandle.standardOutput
         let reply = try engine.respond(request) { piece in
             if !json { stdout.write(Data(piece.utf8)) }
@@ -108,7 +110,7 @@ struct AskCommand: ParsableCommand {
         }
         let text = raw ? prompt : "User: \(prompt)\nAssistant:"
         let ids = try tokenizer.encode(text, addBOS: true)
-        var options = samplingOptions
+        var options = try RequestResolver.sampling(settings)
         if !raw { options.stopStrings.append("\nUser:") }
         let generator = Generator(model: lm, tokenizer: tokenizer)
         _ = try generator.generate([.tokens(ids)], options: options) { piece in

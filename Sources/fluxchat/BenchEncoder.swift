@@ -13,6 +13,7 @@ func benchEncoder(frames: Int, resolution: Int, budget: Int?, repeats: Int) thro
     guard resolution > 0, resolution % cfg.patchSize == 0, frames > 0 else {
         throw FluxError(.badRequest, "frames \(frames) / resolution \(resolution): need a positive multiple of \(cfg.patchSize)")
     }
+    let plan = try budget.map { try BudgetPlanner.plan(budget: $0, frames: frames, resolution: resolution, config: cfg) }
     var state: UInt32 = 12345
     let count = 3 * frames * resolution * resolution
     let data = (0..<count).map { _ -> Float in
@@ -21,11 +22,11 @@ func benchEncoder(frames: Int, resolution: Int, budget: Int?, repeats: Int) thro
     }
     let pixels = Tensor(shape: [3, frames, resolution, resolution], data: data)
     let peak = MachinePeaks.sgemmGFLOPs()
-    var out = try model.encode(pixels: pixels, budget: budget)
+    var out = try model.encode(pixels: pixels, plan: plan)
     var times: [Double] = []
     for _ in 0..<repeats {
         let t0 = DispatchTime.now().uptimeNanoseconds
-        out = try model.encode(pixels: pixels, budget: budget)
+        out = try model.encode(pixels: pixels, plan: plan)
         times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
     }
     times.sort()

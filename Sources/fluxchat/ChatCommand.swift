@@ -26,6 +26,7 @@ struct ChatCommand: ParsableCommand {
     var video: String?
 
     @OptionGroup var videoOptions: VideoOptions
+    @OptionGroup var span: SpanOptions
     @OptionGroup var generation: SamplingFlags
 
     @Option(help: "History file for line editing (default: $FLUXCHAT_HISTORY, else ~/.fluxchat_history; \"none\" keeps no history).")
@@ -35,14 +36,13 @@ struct ChatCommand: ParsableCommand {
 
     func run() throws {
         try threads.apply()
-        let engine = try model.makeEngine(budget: videoOptions.budget)
-        let session = ChatSession(engine: engine, sampling: generation.options, budget: engine.defaultBudget)
-        try generation.options.validate()
-        session.frames = videoOptions.frames
-        session.resolution = videoOptions.resolution
+        let engine = try model.makeEngine()
+        let session = ChatSession(engine: engine, settings: generation.settings.over(videoOptions.settings.over(span.settings)))
+        _ = try session.resolved()
+        let commands = ReplCommands(session: session)
         if let video {
             guard FileManager.default.fileExists(atPath: video) else { throw FluxError(.videoNotFound, "\(video): no such file or folder") }
-            session.setVideo(video, start: videoOptions.start, end: videoOptions.end)
+            session.setVideo(video, start: span.start, end: span.end)
         }
         let input = LineInput(terminal: isatty(STDIN_FILENO) == 1, historyPath: historyPath)
         signal(SIGINT) { _ in interrupted = 1 }
@@ -56,7 +56,7 @@ struct ChatCommand: ParsableCommand {
             if text.isEmpty { continue }
             do {
                 if text.hasPrefix("/") {
-                    if try session.command(text, say: say) == .quit { break }
+                    if try commands.run(text, say: say) == .quit { break }
                     continue
                 }
                 interrupted = 0

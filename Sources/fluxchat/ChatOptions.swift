@@ -1,7 +1,6 @@
 import ArgumentParser
 import FluxChat
 import FluxCore
-import FluxLM
 import Foundation
 
 /// Where the model comes from: a bundle folder, or the three parts.
@@ -44,20 +43,15 @@ struct ModelOptions: ParsableArguments {
         return try ModelBundle(directory: dir)
     }
 
-    /// The budget used when neither the command line nor a request names one, and the model's
-    /// config has no `default_budget`.
-    static let fallbackBudget = 1024
-
-    /// The engine; its default budget is `budget`, else the model's `default_budget`, else 1024.
-    func makeEngine(budget: Int?) throws -> ChatEngine {
+    /// The engine over the loaded model and its prompt templates.
+    func makeEngine() throws -> ChatEngine {
         let bundle = try loadBundle()
         let templates = try PromptTemplates.resolve(override: prompts, modelDirectory: bundle.directory)
-        return ChatEngine(bundle: bundle, templates: templates, videoCacheBytes: videoCacheMb << 20,
-                          defaultBudget: budget ?? bundle.vision.config.defaultBudget ?? Self.fallbackBudget)
+        return ChatEngine(bundle: bundle, templates: templates, videoCacheBytes: videoCacheMb << 20)
     }
 }
 
-/// How a video is sampled.
+/// How a video is sampled: the request's plan settings as flags (nil: the plan decides).
 struct VideoOptions: ParsableArguments {
     @Option(help: "Frames to sample (default: from the budget plan).")
     var frames: Int?
@@ -65,38 +59,41 @@ struct VideoOptions: ParsableArguments {
     @Option(help: "Square crop size, a multiple of the patch size (default: from the budget plan).")
     var resolution: Int?
 
-    @Option(help: "Visual token budget K kept by the selector (default: the model's default_budget, else 1024).")
+    @Option(help: "Visual token budget K kept by the selector (default: \(RequestDefaults.budgetHelp)).")
     var budget: Int?
 
+    var settings: RequestSettings { RequestSettings(frames: frames, resolution: resolution, budget: budget) }
+}
+
+/// Which part of the video is sampled.
+struct SpanOptions: ParsableArguments {
     @Option(help: "Start of the sampled span in seconds (default: start of the clip).")
     var start: Double?
 
     @Option(help: "End of the sampled span in seconds (default: end of the clip).")
     var end: Double?
 
-    func spec(_ path: String) -> VideoSpec {
-        VideoSpec(path: path, frames: frames, resolution: resolution, budget: budget, start: start, end: end)
-    }
+    var settings: RequestSettings { RequestSettings(start: start, end: end) }
 }
 
-/// How replies are sampled.
+/// How replies are sampled: the request's sampling settings as flags.
 struct SamplingFlags: ParsableArguments {
-    @Option(help: "Most tokens to generate.")
-    var maxTokens = 256
+    @Option(help: "Most tokens to generate (default: \(RequestDefaults.maxTokens)).")
+    var maxTokens: Int?
 
-    @Option(help: "Sampling temperature; 0 is greedy.")
-    var temperature: Float = 0
+    @Option(help: "Sampling temperature; 0 is greedy (default: \(RequestDefaults.temperature)).")
+    var temperature: Float?
 
-    @Option(help: "Keep the k most likely tokens (0 = off).")
-    var topK = 0
+    @Option(help: "Keep the k most likely tokens; 0 is off (default: \(RequestDefaults.topK)).")
+    var topK: Int?
 
-    @Option(help: "Nucleus sampling threshold (1 = off).")
-    var topP: Float = 1
+    @Option(help: "Nucleus sampling threshold; 1 is off (default: \(RequestDefaults.topP)).")
+    var topP: Float?
 
-    @Option(help: "Random seed; the same seed gives the same output.")
-    var seed: UInt64 = 0
+    @Option(help: "Random seed; the same seed gives the same output (default: \(RequestDefaults.seed)).")
+    var seed: UInt64?
 
-    var options: SamplingOptions {
-        SamplingOptions(temperature: temperature, topK: topK, topP: topP, seed: seed, maxTokens: maxTokens)
+    var settings: RequestSettings {
+        RequestSettings(maxTokens: maxTokens, temperature: temperature, topK: topK, topP: topP, seed: seed)
     }
 }

@@ -60,29 +60,34 @@ struct EncodeCommand: ParsableCommand {
         try threads.apply()
         let model = try FluxViTModel(directory: vision)
         let input: Tensor
+        var plan: BudgetPlan?
         var meta: [String: String] = [:]
         if let pixels {
             let file = try SafeTensorsFile(path: pixels)
             input = try file.tensor("pixels")
+            if let budget, input.rank == 4 {
+                plan = try BudgetPlanner.plan(budget: budget, frames: input.shape[1], resolution: input.shape[2], config: model.config)
+            }
         } else if let video {
-            let plan: BudgetPlan
+            let frames: Int, resolution: Int
             if let budget {
-                plan = try BudgetPlanner.plan(budget: budget, config: model.config, frames: frames, resolution: resolution)
+                let p = try BudgetPlanner.plan(budget: budget, config: model.config, frames: self.frames, resolution: self.resolution)
+                (plan, frames, resolution) = (p, p.frames, p.resolution)
             } else {
-                plan = BudgetPlan(budget: 0, frames: frames ?? 8, resolution: resolution ?? 224)
+                (frames, resolution) = (self.frames ?? 8, self.resolution ?? 224)
                 let p = model.config.patchSize
-                guard plan.resolution % p == 0 else {
-                    throw FluxError(.badRequest, "resolution: \(plan.resolution) is not a multiple of the patch size \(p)")
+                guard resolution % p == 0 else {
+                    throw FluxError(.badRequest, "resolution: \(resolution) is not a multiple of the patch size \(p)")
                 }
             }
-            let clip = try VideoLoader.load(path: video, frames: plan.frames, resolution: plan.resolution, start: start, end: end)
+            let clip = try VideoLoader.load(path: video, frames: frames, resolution: resolution, start: start, end: end)
             input = clip.pixels
             meta["frame_indices"] = clip.indices.map(String.init).joined(separator: ",")
         } else {
             throw FluxError(.badRequest, "give --video or --pixels")
         }
         let t0 = DispatchTime.now().uptimeNanoseconds
-        let result = try model.encode(pixels: input, budget: budget)
+        let result = try model.encode(pixels: input, plan: plan)
         let ms = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
         meta["frames"] = String(input.shape.count == 4 ? input.shape[1] : 0)
         meta["resolution"] = String(input.shape.count == 4 ? input.shape[2] : 0)

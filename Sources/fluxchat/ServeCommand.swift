@@ -3,7 +3,7 @@ import FluxChat
 import FluxCore
 import Foundation
 
-/// `fluxchat serve --stdio`: the JSON-lines protocol of DESIGN.md on stdin/stdout.
+/// `fluxchat serve --stdio`: the JSON-lines protocol (ProtocolServer) on stdin/stdout.
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
@@ -21,7 +21,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Longest request line in bytes; longer lines get line_too_long.")
     var maxLineBytes = 1 << 20
 
-    @Option(help: "Budget for requests that name none (default: the model's default_budget, else 1024).")
+    @Option(help: "Budget for requests that name none (default: \(RequestDefaults.budgetHelp)).")
     var budget: Int?
 
     @OptionGroup var model: ModelOptions
@@ -35,9 +35,11 @@ struct ServeCommand: ParsableCommand {
     func run() throws {
         try threads.apply()
         signal(SIGPIPE, SIG_IGN)
-        let engine = try model.makeEngine(budget: budget)
+        let engine = try model.makeEngine()
+        let base = RequestSettings(budget: budget)
+        _ = try engine.plan(base)
         let out = LineWriter(fd: STDOUT_FILENO)
-        let server = ProtocolServer(engine: engine, maxLineBytes: maxLineBytes) { out.write($0.encoded) }
+        let server = ProtocolServer(engine: engine, maxLineBytes: maxLineBytes, base: base) { out.write($0.encoded) }
         FileHandle.standardError.write(Data("fluxchat serve: ready (\(engine.bundle.origin), \(Threads.count) threads)\n".utf8))
         server.serve(LineReader(fd: STDIN_FILENO, maxBytes: maxLineBytes))
     }

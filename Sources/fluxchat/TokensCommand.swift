@@ -16,6 +16,7 @@ struct TokensCommand: ParsableCommand {
     var video: String
 
     @OptionGroup var videoOptions: VideoOptions
+    @OptionGroup var span: SpanOptions
 
     @Option(help: "Output PNG file.")
     var out = "tokens.png"
@@ -24,8 +25,8 @@ struct TokensCommand: ParsableCommand {
 
     func run() throws {
         try threads.apply()
-        let engine = try model.makeEngine(budget: videoOptions.budget)
-        let (v, _) = try engine.encode(videoOptions.spec(video))
+        let engine = try model.makeEngine()
+        let (v, _) = try engine.encode(engine.plan(videoOptions.settings.over(span.settings), video: video))
         let cfg = engine.bundle.vision.config
         try SelectionPicture.write(v, patchSize: cfg.patchSize, tubeletSize: cfg.tubeletSize, to: out)
         print("wrote \(out): \(v.frames.count) frames at \(v.key.resolution) px, \(v.kept.count) of \(v.gridT * v.gridL) patches kept (budget \(v.key.budget))")

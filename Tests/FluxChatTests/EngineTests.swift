@@ -1,6 +1,5 @@
 import FluxChat
 import FluxCore
-import FluxLM
 import XCTest
 
 final class EngineTests: XCTestCase {
@@ -8,7 +7,7 @@ final class EngineTests: XCTestCase {
 
     func testSecondQuestionAboutTheSameVideoHitsTheCache() throws {
         let engine = Fixtures.engine()
-        let opts = SamplingOptions(maxTokens: 4)
+        let opts = RequestSettings(maxTokens: 4)
         let a = try engine.respond(ChatRequest(messages: [user("What happens?")], video: Fixtures.video(), sampling: opts)) { _ in true }
         XCTAssertFalse(a.stats.videoCacheHit)
         XCTAssertGreaterThan(a.stats.decodeMs + a.stats.encodeMs, 0)
@@ -31,7 +30,7 @@ final class EngineTests: XCTestCase {
     /// exactly what a fresh engine computes for the whole conversation.
     func testMultiTurnKeepsContextAndPrefixReuseMatchesFreshRun() throws {
         let engine = Fixtures.engine()
-        let opts = SamplingOptions(maxTokens: 6)
+        let opts = RequestSettings(maxTokens: 6)
         let first = try engine.respond(ChatRequest(messages: [user("Describe it.")], video: Fixtures.video(), sampling: opts)) { _ in true }
         let history = [user("Describe it."), ChatMessage(role: .assistant, content: first.text), user("Why?")]
         let second = try engine.respond(ChatRequest(messages: history, video: Fixtures.video(), sampling: opts)) { _ in true }
@@ -49,7 +48,7 @@ final class EngineTests: XCTestCase {
         let engine = Fixtures.engine()
         engine.prefillChunk = 32
         var checks = 0
-        let req = ChatRequest(messages: [user("What happens?")], video: Fixtures.video(), sampling: SamplingOptions(maxTokens: 4))
+        let req = ChatRequest(messages: [user("What happens?")], video: Fixtures.video(), sampling: RequestSettings(maxTokens: 4))
         let cut = try engine.respond(req, isCancelled: { checks += 1; return checks > 2 }) { _ in XCTFail("no text expected"); return true }
         XCTAssertEqual(cut.stop, "stop")
         XCTAssertEqual(cut.text, "")
@@ -62,7 +61,7 @@ final class EngineTests: XCTestCase {
     func testStreamedPiecesMakeTheText() throws {
         var pieces: [String] = []
         let r = try Fixtures.engine().respond(ChatRequest(messages: [user("Hi")], video: Fixtures.video(),
-                                                          sampling: SamplingOptions(temperature: 0.8, seed: 3, maxTokens: 12))) {
+                                                          sampling: RequestSettings(maxTokens: 12, temperature: 0.8, seed: 3))) {
             pieces.append($0); return true
         }
         XCTAssertEqual(pieces.joined().trimmingCharacters(in: .whitespaces), r.text)
@@ -79,7 +78,7 @@ final class EngineTests: XCTestCase {
     }
 
     func testTextOnlyQuestion() throws {
-        let r = try Fixtures.engine().respond(ChatRequest(messages: [user("Hello")], sampling: SamplingOptions(maxTokens: 3))) { _ in true }
+        let r = try Fixtures.engine().respond(ChatRequest(messages: [user("Hello")], sampling: RequestSettings(maxTokens: 3))) { _ in true }
         XCTAssertEqual(r.stats.visualTokens, 0)
         XCTAssertFalse(r.stats.videoCacheHit)
     }
@@ -101,9 +100,9 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(code(ChatRequest(messages: q, video: Fixtures.video(path: notVideo))), .videoUnreadable)
         XCTAssertEqual(code(ChatRequest(messages: [ChatMessage(role: .assistant, content: "x")])), .badRequest)
         XCTAssertEqual(code(ChatRequest(messages: q, options: ["only one"])), .badRequest)
-        XCTAssertEqual(code(ChatRequest(messages: q, sampling: SamplingOptions(topP: 0))), .badRequest)
+        XCTAssertEqual(code(ChatRequest(messages: q, sampling: RequestSettings(topP: 0))), .badRequest)
         // The engine still answers after every error.
-        XCTAssertNil(code(ChatRequest(messages: q, video: Fixtures.video(), sampling: SamplingOptions(maxTokens: 2))))
+        XCTAssertNil(code(ChatRequest(messages: q, video: Fixtures.video(), sampling: RequestSettings(maxTokens: 2))))
     }
 
     func testVideoCacheEvictsLeastRecentlyUsed() throws {

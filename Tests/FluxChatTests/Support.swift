@@ -15,17 +15,36 @@ enum Fixtures {
     }()
 
     static func engine(cacheBytes: Int = 64 << 20) -> ChatEngine {
-        ChatEngine(bundle: bundle, templates: .builtIn, videoCacheBytes: cacheBytes, defaultBudget: 64)
+        ChatEngine(bundle: bundle, templates: .builtIn, videoCacheBytes: cacheBytes)
+    }
+
+    /// A video and the settings that sample it.
+    struct Clip {
+        let path: String
+        let settings: RequestSettings
     }
 
     /// A small, quick video request.
-    static func video(budget: Int = 64, frames: Int = 4, resolution: Int = 56, path: String = clipPath) -> VideoSpec {
-        VideoSpec(path: path, frames: frames, resolution: resolution, budget: budget)
+    static func video(budget: Int = 64, frames: Int = 4, resolution: Int = 56, path: String = clipPath) -> Clip {
+        Clip(path: path, settings: RequestSettings(frames: frames, resolution: resolution, budget: budget))
     }
 
     static func tempDir(_ name: String) -> String {
         let dir = NSTemporaryDirectory() + "fluxchat-tests-\(getpid())/\(name)"
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         return dir
+    }
+}
+
+extension ChatRequest {
+    /// A request about `video` with `sampling` on top of the clip's settings.
+    init(messages: [ChatMessage], video: Fixtures.Clip? = nil, options: [String]? = nil, sampling: RequestSettings = RequestSettings()) {
+        self.init(messages: messages, video: video?.path, options: options, settings: sampling.over(video?.settings ?? RequestSettings()))
+    }
+}
+
+extension ChatEngine {
+    func encode(_ clip: Fixtures.Clip) throws -> (video: EncodedVideo, hit: Bool) {
+        try encode(plan(clip.settings, video: clip.path))
     }
 }

@@ -1,10 +1,11 @@
+import FluxChat
 import FluxEval
 import Foundation
 import XCTest
 
 final class DreamTests: XCTestCase {
     func config(_ out: String, selection: RunSelection = RunSelection()) -> DreamConfig {
-        DreamConfig(frames: 4, resolution: 56, budget: 64, maxTokens: 12, mediaDir: Fix.dream + "/video", selection: selection,
+        DreamConfig(video: RequestSettings(frames: 4, resolution: 56, budget: 64), maxTokens: 12, mediaDir: Fix.dream + "/video", selection: selection,
                     outDir: out, progress: false, extraSettings: ["model": "tiny_bundle"])
     }
 

@@ -13,7 +13,7 @@ enum Fix {
     static let answerer: VideoAnswerer = {
         do {
             let bundle = try ModelBundle(directory: bundlePath)
-            return VideoAnswerer(engine: ChatEngine(bundle: bundle, templates: .builtIn, videoCacheBytes: 32 << 20, defaultBudget: 64))
+            return VideoAnswerer(engine: ChatEngine(bundle: bundle, templates: .builtIn, videoCacheBytes: 32 << 20))
         } catch { preconditionFailure("tiny bundle: \(error)") }
     }()
 
@@ -23,7 +23,7 @@ enum Fix {
     }
 
     static func config(out: String, selection: RunSelection = RunSelection(), maxTokens: Int = 6) -> MVBenchConfig {
-        MVBenchConfig(frames: 4, resolution: 56, budget: 64, maxTokens: maxTokens, selection: selection, outDir: out,
+        MVBenchConfig(video: RequestSettings(frames: 4, resolution: 56, budget: 64), maxTokens: maxTokens, selection: selection, outDir: out,
                       progress: false, extraSettings: ["model": "tiny_bundle"])
     }
 

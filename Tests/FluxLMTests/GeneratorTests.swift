@@ -41,14 +41,14 @@ final class GeneratorTests: XCTestCase {
     func testSamplerFilters() {
         let logits: [Float] = [0, 5, 4.9, -3, 1]
         // min-p 0.5 keeps tokens within ln(2) of the best: only id 1 and 2.
-        var s = Sampler(options: SamplingOptions(temperature: 1, minP: 0.5, seed: 1))
+        var s = Sampler(options: SamplingOptions(temperature: 1, minP: 0.5, seed: 1, maxTokens: 1))
         let draws = Set((0..<200).map { _ in s.next(logits: logits, history: []) })
         XCTAssertEqual(draws, [1, 2])
         // top-p 0.5: id 1 alone holds more than half.
-        var p = Sampler(options: SamplingOptions(temperature: 1, topP: 0.5, seed: 1))
+        var p = Sampler(options: SamplingOptions(temperature: 1, topP: 0.5, seed: 1, maxTokens: 1))
         XCTAssertEqual(Set((0..<50).map { _ in p.next(logits: logits, history: []) }), [1])
         // A strong repetition penalty on id 1 hands greedy to id 2.
-        var r = Sampler(options: SamplingOptions(repetitionPenalty: 2))
+        var r = Sampler(options: SamplingOptions(repetitionPenalty: 2, maxTokens: 1))
         XCTAssertEqual(r.next(logits: logits, history: [1]), 2)
     }
 
@@ -87,7 +87,7 @@ final class GeneratorTests: XCTestCase {
     func testContextOverflowBeforeAnyWork() throws {
         let (gen, f) = try generator()
         let long = [PromptPiece.tokens([Int32](repeating: 5, count: f.model.config.maxPositionEmbeddings + 1))]
-        XCTAssertThrowsError(try gen.generate(long, options: SamplingOptions()) { _ in true }) {
+        XCTAssertThrowsError(try gen.generate(long, options: SamplingOptions(maxTokens: 256)) { _ in true }) {
             XCTAssertEqual(($0 as? FluxError)?.code, .contextOverflow)
         }
         // Generation that reaches the end of the context stops with "length".
@@ -95,7 +95,7 @@ final class GeneratorTests: XCTestCase {
         let r = try gen.generate([.tokens(f.prompt)], options: SamplingOptions(maxTokens: 50), cache: cache) { _ in true }
         XCTAssertEqual(r.stop, "length")
         XCTAssertEqual(r.tokens.count, 4, "3 free positions: 3 decoded tokens plus the last sampled one")
-        XCTAssertThrowsError(try gen.generate([.tokens(f.prompt)], options: SamplingOptions(temperature: -1)) { _ in true }) {
+        XCTAssertThrowsError(try gen.generate([.tokens(f.prompt)], options: SamplingOptions(temperature: -1, maxTokens: 1)) { _ in true }) {
             XCTAssertEqual(($0 as? FluxError)?.code, .badRequest)
         }
     }

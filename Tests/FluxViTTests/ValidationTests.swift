@@ -67,29 +67,52 @@ final class ValidationTests: XCTestCase {
         XCTAssertEqual(TokenSelector.groups(frames: 2), 1)
     }
 
+    /// Budget, frames and resolution of a plan.
+    func shape(_ p: BudgetPlan) -> [Int] { [p.budget, p.frames, p.resolution] }
+
     func testBudgetPlans() throws {
         var cfg = try FluxViTConfig(embedDim: 384, depth: 12, numHeads: 6, posEmbedFrames: 24, posEmbedGrid: 18)
-        XCTAssertEqual(try BudgetPlanner.plan(budget: 2048, config: cfg, frames: nil, resolution: nil),
-                       BudgetPlan(budget: 2048, frames: 16, resolution: 224))
-        XCTAssertEqual(try BudgetPlanner.plan(budget: 1024, config: cfg, frames: nil, resolution: nil),
-                       BudgetPlan(budget: 1024, frames: 8, resolution: 224))
-        XCTAssertEqual(try BudgetPlanner.plan(budget: 512, config: cfg, frames: nil, resolution: nil),
-                       BudgetPlan(budget: 512, frames: 8, resolution: 168))
-        XCTAssertEqual(try BudgetPlanner.plan(budget: 512, config: cfg, frames: 16, resolution: 224),
-                       BudgetPlan(budget: 512, frames: 16, resolution: 224))
+        XCTAssertEqual(try shape(BudgetPlanner.plan(budget: 2048, config: cfg, frames: nil, resolution: nil)), [2048, 16, 224])
+        XCTAssertEqual(try shape(BudgetPlanner.plan(budget: 1024, config: cfg, frames: nil, resolution: nil)), [1024, 8, 224])
+        XCTAssertEqual(try shape(BudgetPlanner.plan(budget: 512, config: cfg, frames: nil, resolution: nil)), [512, 8, 168])
+        XCTAssertEqual(try shape(BudgetPlanner.plan(budget: 512, config: cfg, frames: 16, resolution: 224)), [512, 16, 224])
         // Every default plan samples at least the budget (up to the 24-frame cap) and is encodable.
         for k in [64, 128, 256, 512, 768, 1024, 1536, 2048, 3072] {
             let p = try BudgetPlanner.plan(budget: k, config: cfg, frames: nil, resolution: nil)
             XCTAssertGreaterThanOrEqual(p.frames * (p.resolution / 14) * (p.resolution / 14), k, "budget \(k)")
         }
         cfg.budgets = [1024: (frames: 12, resolution: 252)]
-        XCTAssertEqual(try BudgetPlanner.plan(budget: 1024, config: cfg, frames: nil, resolution: nil),
-                       BudgetPlan(budget: 1024, frames: 12, resolution: 252))
-        XCTAssertEqual(try BudgetPlanner.plan(budget: 1024, config: cfg, frames: 20, resolution: nil),
-                       BudgetPlan(budget: 1024, frames: 20, resolution: 252))
+        XCTAssertEqual(try shape(BudgetPlanner.plan(budget: 1024, config: cfg, frames: nil, resolution: nil)), [1024, 12, 252])
+        XCTAssertEqual(try shape(BudgetPlanner.plan(budget: 1024, config: cfg, frames: 20, resolution: nil)), [1024, 20, 252])
         assertCode(.budgetOutOfRange, "budget") { _ = try BudgetPlanner.plan(budget: 0, config: cfg, frames: nil, resolution: nil) }
         assertCode(.badRequest, "resolution") { _ = try BudgetPlanner.plan(budget: 512, config: cfg, frames: 8, resolution: 200) }
         assertCode(.budgetOutOfRange, "frames") { _ = try BudgetPlanner.plan(budget: 512, config: cfg, frames: 9, resolution: 224) }
-        assertCode(.badRequest, "frames") { _ = try BudgetPlanner.plan(budget: 512, config: cfg, frames: 10_000, resolution: 224) }
+        assertCode(.budgetOutOfRange, "frames") { _ = try BudgetPlanner.plan(budget: 512, config: cfg, frames: 10_000, resolution: 224) }
+        assertCode(.budgetOutOfRange, "patch tokens") { _ = try BudgetPlanner.plan(budget: 512, config: cfg, frames: 1000, resolution: 224) }
+    }
+
+    /// The plan carries what the selector keeps, so the encoder needs no budget arithmetic of its own.
+    func testPlanCarriesKeptPerGroup() throws {
+        let cfg = try FluxViTConfig(embedDim: 384, depth: 12, numHeads: 6, posEmbedFrames: 24, posEmbedGrid: 18)
+        let p = try BudgetPlanner.plan(budget: 512, config: cfg, frames: 16, resolution: 224)
+        XCTAssertEqual(p.keptPerGroup, 128)
+        XCTAssertEqual(p.keptTokens, 512)
+        let all = try BudgetPlanner.plan(budget: 4096, config: cfg, frames: 8, resolution: 224)
+        XCTAssertNil(all.keptPerGroup)
+        XCTAssertEqual(all.keptTokens, 2048)
+        let m = try smallModel()
+        let pixels = Tensor(shape: [3, 8, 28, 28])
+        let plan = try BudgetPlanner.plan(budget: 16, frames: 8, resolution: 28, config: m.config)
+        XCTAssertEqual(try m.encode(pixels: pixels, plan: plan).kept.count, plan.keptTokens)
+        let other = try BudgetPlanner.plan(budget: 16, frames: 4, resolution: 28, config: m.config)
+        assertCode(.badRequest, "plan") { _ = try m.encode(pixels: pixels, plan: other) }
+    }
+}
+
+extension FluxViTModel {
+    /// Encodes with the plan `budget` gives for the pixels' own frames and resolution.
+    func encode(pixels: Tensor, budget: Int?) throws -> FluxViTOutput {
+        let plan = try budget.map { try BudgetPlanner.plan(budget: $0, frames: pixels.shape[1], resolution: pixels.shape[2], config: config) }
+        return try encode(pixels: pixels, plan: plan)
     }
 }

@@ -1,0 +1,15 @@
+import FluxCore
+import FuzzSupport
+
+/// A safetensors file of arbitrary bytes: the header must parse or fail with a FluxError, and
+/// every tensor it lists must read (or fail typed) without touching memory outside the file.
+func check(_ bytes: [UInt8]) {
+    let path = FuzzInput.file("input.safetensors", bytes)
+    guard let file = try? SafeTensorsFile(path: path) else { return }
+    for name in file.tensors.keys.sorted() {
+        _ = try? file.tensor(name)
+        _ = try? file.integers(name)
+    }
+}
+
+@main enum Main { static func main() { FuzzInput.main(check) } }

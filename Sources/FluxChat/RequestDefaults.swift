@@ -1,0 +1,30 @@
+/// The one table of defaults for a request's settings. Front ends leave a setting nil when the
+/// user gives none; `RequestResolver` fills it from here (the budget: from the model's config
+/// first). `--help` texts, the README and `op: info` quote these values.
+public enum RequestDefaults {
+    /// Visual token budget when neither the request nor the model's `default_budget` names one.
+    public static let budget = 1024
+    /// Most tokens a reply generates.
+    public static let maxTokens = 256
+    /// 0 is greedy decoding.
+    public static let temperature: Float = 0
+    /// 0 keeps every token.
+    public static let topK = 0
+    /// 1 keeps every token.
+    public static let topP: Float = 1
+    /// 0 keeps every token.
+    public static let minP: Float = 0
+    /// 1 is no penalty.
+    public static let repetitionPenalty: Float = 1
+    public static let seed: UInt64 = 0
+    /// Whether a JSON request streams `token` lines.
+    public static let stream = false
+
+    /// The benchmarks' reference generation lengths (VideoChat2's `max_new_tokens` for MVBench,
+    /// Tarsier2's for Dream-1k), used by `eval` instead of `maxTokens`.
+    public static let mvbenchMaxTokens = 100
+    public static let dreamMaxTokens = 512
+
+    /// How `--help` states the budget's default.
+    public static let budgetHelp = "the model's default_budget, else \(budget)"
+}
