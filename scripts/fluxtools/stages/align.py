@@ -27,7 +27,8 @@ from ..synth.raster import render
 from ..train.model import FluxViT
 from ..train.prompting import VIDEO, Templates, answer_ids, prompt_ids
 from . import language as lang
-from .common import Run, cosine_lr, embed_and_select, encode_batch, pixels, segment_midpoints, yuv420
+from ..train.data import pixels, segment_midpoints
+from .common import Run, cosine_lr, embed_and_select, encode_batch, yuv420
 from .facts import global_indices, object_geometry, object_records, patch_objects, scene_facts
 from .questions import open_questions
 

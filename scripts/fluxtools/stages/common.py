@@ -10,7 +10,6 @@ import torch
 import torch.nn.functional as F
 
 from ..reference import fluxvit_ref as ref
-from ..train.data import pixels, segment_midpoints  # noqa: F401  (re-exported for the stages)
 
 
 class Run:

@@ -11,18 +11,17 @@ every token, no selection.
     python -m fluxtools.stages.encoder --out RUNS/encoder --max-minutes 30     # resumes
 """
 import argparse
-import math
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..reference import fluxvit_ref as ref
 from ..synth import CAPTION_TASK, build, task_names
 from ..synth.raster import render
 from ..train.model import FluxViT, vision_config
-from .common import Run, cosine_lr, embed_and_select, encode_batch, pixels, segment_midpoints, yuv420
+from ..train.data import pixels, segment_midpoints
+from .common import Run, cosine_lr, embed_and_select, encode_batch, yuv420
 from .facts import (GLOBAL_OFFSETS, GLOBAL_SIZES, GLOBAL_SLOTS, GLOBAL_VALUES, OBJECT_OFFSETS, OBJECT_SIZES,
                     OBJECT_SLOTS, OBJECT_VALUES, global_indices, object_geometry, object_records, patch_objects,
                     scene_facts)

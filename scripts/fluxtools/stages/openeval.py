@@ -14,7 +14,7 @@ import tempfile
 import numpy as np
 
 from ..paths import REPO
-from ..synth import build, render, task_names
+from ..synth import build, render
 from ..synth.encode import write_mp4
 from .facts import scene_facts
 from .questions import NUMBER, open_questions

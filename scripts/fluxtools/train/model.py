@@ -1,14 +1,11 @@
-"""The trainable FluxChat model: FluxViT (the reference forward pass of fluxtools.reference, so the
-Swift encoder computes the same function), the mlp2x_gelu projector and a Hugging Face Llama.
+"""The trainable FluxViT (the reference forward pass of fluxtools.reference, so the Swift encoder
+computes the same function) and the Llama config the bundles carry.
 
 Parameters are held under their official FluxViT / bundle names, so export is a rename-free dump.
 """
-import math
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
-from transformers import LlamaConfig, LlamaForCausalLM
 
 from ..reference import fluxvit_ref as ref
 from ..reference import names
@@ -73,18 +70,6 @@ class FluxViT(nn.Module):
         return x, kept
 
 
-class Projector(nn.Module):
-    """LLaVA's mlp2x_gelu: Linear -> GELU (erf) -> Linear; names fc1, fc2 as the bundle stores them."""
-
-    def __init__(self, c, d):
-        super().__init__()
-        self.fc1 = nn.Linear(c, d)
-        self.fc2 = nn.Linear(d, d)
-
-    def forward(self, x):
-        return self.fc2(F.gelu(self.fc1(x)))
-
-
 def llm_config(vocab, hidden, layers, heads, kv_heads, intermediate, max_positions, bos, eos):
     return {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": hidden,
             "intermediate_size": intermediate, "num_hidden_layers": layers, "num_attention_heads": heads,
@@ -92,63 +77,3 @@ def llm_config(vocab, hidden, layers, heads, kv_heads, intermediate, max_positio
             "rope_theta": 10000.0, "vocab_size": vocab, "tie_word_embeddings": False,
             "max_position_embeddings": max_positions, "bos_token_id": bos, "eos_token_id": eos,
             "hidden_act": "silu", "attention_bias": False, "mlp_bias": False}
-
-
-class FluxChatModel(nn.Module):
-    def __init__(self, vision_cfg, llm_cfg):
-        super().__init__()
-        self.vision = FluxViT(vision_cfg)
-        self.llm_cfg = dict(llm_cfg)
-        self.projector = Projector(vision_cfg["embed_dim"], llm_cfg["hidden_size"])
-        self.llm = LlamaForCausalLM(LlamaConfig(**llm_cfg))
-
-    def visual_rows(self, pixels, budget):
-        tokens, kept = self.vision(pixels, budget)
-        return self.projector(tokens), kept
-
-    def sequence(self, before, rows, after, target=None):
-        """Input embeddings [n, D] of BOS+prompt ids, the visual rows, the rest of the prompt and
-        the target ids; and labels (-100 except where the next token is a target)."""
-        dev = rows.device
-        emb = self.llm.get_input_embeddings()
-        target = target or []
-        ids_a = torch.tensor(before, dtype=torch.long, device=dev)
-        ids_b = torch.tensor(list(after) + list(target), dtype=torch.long, device=dev)
-        x = torch.cat([emb(ids_a), rows, emb(ids_b)], 0)
-        labels = torch.full((x.shape[0],), -100, dtype=torch.long, device=dev)
-        if target:
-            labels[-len(target):] = torch.tensor(target, dtype=torch.long, device=dev)
-        return x, labels
-
-    def batch_loss(self, seqs):
-        """Mean next-token loss over the target tokens of a list of (embeddings, labels)."""
-        n = max(x.shape[0] for x, _ in seqs)
-        d = seqs[0][0].shape[1]
-        dev = seqs[0][0].device
-        xs = torch.zeros(len(seqs), n, d, device=dev, dtype=seqs[0][0].dtype)
-        ls = torch.full((len(seqs), n), -100, dtype=torch.long, device=dev)
-        mask = torch.zeros(len(seqs), n, dtype=torch.long, device=dev)
-        for i, (x, l) in enumerate(seqs):
-            xs[i, :x.shape[0]] = x
-            ls[i, :x.shape[0]] = l
-            mask[i, :x.shape[0]] = 1
-        hidden = self.llm.model(inputs_embeds=xs, attention_mask=mask).last_hidden_state
-        # The LM head only where a target comes next: most positions are prompt and video.
-        sel = ls[:, 1:] != -100
-        logits = self.llm.lm_head(hidden[:, :-1][sel])
-        return F.cross_entropy(logits.float(), ls[:, 1:][sel])
-
-    def last_logits(self, x):
-        """Logits after the last position of one sequence [n, D]."""
-        return self.llm(inputs_embeds=x[None]).logits[0, -1]
-
-
-def count_params(m):
-    return sum(p.numel() for p in m.parameters())
-
-
-def cosine_lr(step, total, peak, warmup):
-    if step < warmup:
-        return peak * (step + 1) / warmup
-    prog = min(1.0, (step - warmup) / max(1, total - warmup))
-    return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * prog)))
