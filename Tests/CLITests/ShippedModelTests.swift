@@ -14,6 +14,9 @@ final class ShippedModelTests: XCTestCase {
     }
 
     func testShippedModelAnswersItsExampleClips() throws {
+        guard FileManager.default.fileExists(atPath: CLI.repoRoot.appendingPathComponent(Self.model + "/config.json").path) else {
+            throw XCTSkip("no shipped model in \(Self.model) yet (weights/stages holds the training stages so far)")
+        }
         let examples = CLI.repoRoot.appendingPathComponent("weights/examples")
         let items = try JSONDecoder().decode([Item].self,
                                              from: Data(contentsOf: examples.appendingPathComponent("questions.json")))

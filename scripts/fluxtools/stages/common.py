@@ -44,6 +44,29 @@ class Run:
         return torch.load(self.ckpt, map_location="cpu", weights_only=False) if os.path.exists(self.ckpt) else None
 
 
+def save_weights(path, modules, config):
+    """A finished stage's weights only (f16, no optimizer state), small enough to commit, with the
+    config that rebuilds the modules: {prefix: module} -> PATH (.safetensors) + PATH's .json."""
+    from safetensors.torch import save_file
+    tensors = {f"{p}.{k}": v.detach().half().contiguous() for p, m in modules.items() for k, v in m.state_dict().items()
+               if "rotary" not in k}
+    save_file(tensors, path)
+    with open(os.path.splitext(path)[0] + ".json", "w") as f:
+        json.dump(config, f, indent=1)
+        f.write("\n")
+
+
+def load_weights(path, modules):
+    """Loads save_weights' file into {prefix: module} (f32); returns its config."""
+    from safetensors.torch import load_file
+    t = load_file(path)
+    for p, m in modules.items():
+        sd = {k[len(p) + 1:]: v.float() for k, v in t.items() if k.startswith(p + ".")}
+        m.load_state_dict(sd, strict=False)
+    with open(os.path.splitext(path)[0] + ".json") as f:
+        return json.load(f)
+
+
 def cosine_lr(step, total, peak, warmup):
     if step < warmup:
         return peak * (step + 1) / warmup

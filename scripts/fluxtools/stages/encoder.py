@@ -11,6 +11,7 @@ every token, no selection.
     python -m fluxtools.stages.encoder --out RUNS/encoder --max-minutes 30     # resumes
 """
 import argparse
+import json
 
 import numpy as np
 import torch
@@ -21,7 +22,7 @@ from ..synth import CAPTION_TASK, build, task_names
 from ..synth.raster import render
 from ..train.model import FluxViT, vision_config
 from ..train.data import pixels, segment_midpoints
-from .common import Run, cosine_lr, embed_and_select, encode_batch, yuv420
+from .common import Run, cosine_lr, embed_and_select, encode_batch, load_weights, save_weights, yuv420
 from .facts import (GLOBAL_OFFSETS, GLOBAL_SIZES, GLOBAL_SLOTS, GLOBAL_VALUES, OBJECT_OFFSETS, OBJECT_SIZES,
                     OBJECT_SLOTS, OBJECT_VALUES, global_indices, object_geometry, object_records, patch_objects,
                     scene_facts)
@@ -200,12 +201,17 @@ def main():
     ap.add_argument("--eval-plan", default="8x168", help="held-out frames x resolution [8x168]")
     ap.add_argument("--eval-budgets", default="256,128,64,32", help="held-out budgets [256,128,64,32]")
     ap.add_argument("--threads", type=int, default=1, help="torch threads [1]")
+    ap.add_argument("--init", default=None, help="start a new run from committed stage weights (weights/stages/encoder.safetensors)")
+    ap.add_argument("--save-weights", default=None, help="write the run's weights (f16) to this .safetensors and stop")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     run = Run(a.out, a.max_minutes)
     state = run.load()
     vcfg = state["vision_cfg"] if state else vision_config(a.embed, a.depth, a.heads, 8, 12)
+    if a.init and not state:
+        with open(a.init.rsplit(".", 1)[0] + ".json") as f:
+            vcfg = json.load(f)["vision_cfg"]
     vit, heads = FluxViT(vcfg), Heads(vcfg["embed_dim"])
     params = list(vit.parameters()) + list(heads.parameters())
     opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=0.05)
@@ -216,6 +222,11 @@ def main():
         opt.load_state_dict(state["opt"])
         step = state["step"]
         print(f"resumed at step {step}", flush=True)
+    elif a.init:
+        load_weights(a.init, {"vision": vit, "heads": heads})
+    if a.save_weights:
+        save_weights(a.save_weights, {"vision": vit, "heads": heads}, {"vision_cfg": vcfg, "step": step, "args": vars(a)})
+        return
     fixed = tuple(int(v) for v in a.fixed.split("x")) if a.fixed else None
     data = Clips(a.seed * 1_000_003 + step, tuple(map(int, a.frames_range.split(","))),
                  [int(r) for r in a.resolutions.split(",")], tuple(map(int, a.budget_range.split(","))), fixed)

@@ -16,6 +16,7 @@ questions and descriptions written from the facts (stages/questions.py).
     python -m fluxtools.stages.language --out RUNS/language --tokenizer RUNS/tokenizer/tokenizer.model --max-minutes 60
 """
 import argparse
+import json
 import shutil
 
 import numpy as np
@@ -29,7 +30,7 @@ from ..paths import PROMPTS
 from ..synth import CAPTION_TASK, build, sample_rng, task_names
 from ..train.model import llm_config
 from ..train.prompting import VIDEO, Templates, answer_ids, letter_ids, prompt_ids
-from .common import Run, cosine_lr
+from .common import Run, cosine_lr, load_weights, save_weights
 from .facts import (GLOBAL_OFFSETS, GLOBAL_VALUES, OBJECT_OFFSETS, OBJECT_SLOTS, OBJECT_VALUES, global_indices,
                     object_records, scene_facts)
 from .questions import open_questions
@@ -224,6 +225,8 @@ def main():
     ap.add_argument("--eval-every", type=int, default=300)
     ap.add_argument("--eval-per-task", type=int, default=8, help="held-out items per family and kind (seed 4242) [8]")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--init", default=None, help="start a new run from committed stage weights (weights/stages/language.safetensors)")
+    ap.add_argument("--save-weights", default=None, help="write the run's weights (f16) to this .safetensors and stop")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -233,7 +236,11 @@ def main():
         shutil.copyfile(a.tokenizer, f"{a.out}/tokenizer.model")
     sp = spm.SentencePieceProcessor(model_file=f"{a.out}/tokenizer.model")
     tpl = Templates.load(PROMPTS)
-    cfg = state["llm_cfg"] if state else llm_config(sp.get_piece_size(), a.hidden, a.layers, a.heads, a.heads,
+    init_cfg = None
+    if a.init and not state:
+        with open(a.init.rsplit(".", 1)[0] + ".json") as f:
+            init_cfg = json.load(f)["llm_cfg"]
+    cfg = state["llm_cfg"] if state else init_cfg or llm_config(sp.get_piece_size(), a.hidden, a.layers, a.heads, a.heads,
                                                     a.mlp, 2048, sp.bos_id(), sp.eos_id())
     model = Reader(cfg)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01)
@@ -242,6 +249,11 @@ def main():
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
         step = state["step"]
+    elif a.init:
+        load_weights(a.init, {"reader": model})
+    if a.save_weights:
+        save_weights(a.save_weights, {"reader": model}, {"llm_cfg": cfg, "step": step, "args": vars(a)})
+        return
     lo, hi = (int(v) for v in a.rows.split(","))
     # Curriculum: a tiny model finds one object row among hundreds of positions only slowly (the
     # signal through attention scales with 1/length), so it first reads short bare prompts with a
