@@ -26,7 +26,10 @@ let package = Package(
         // Decode kernels over 16-bit weights (intrinsics, ISA picked at run time); Debian's OpenBLAS has no bf16/f16 gemv.
         .target(name: "CKernels", path: "Sources/CKernels"),
 
-        .target(name: "FluxCore", dependencies: ["CBLAS"],
+        // Processor features and the load-time choice of OpenBLAS's kernel family.
+        .target(name: "CBLASCore", path: "Sources/CBLASCore"),
+
+        .target(name: "FluxCore", dependencies: ["CBLAS", "CBLASCore"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .target(name: "FluxVideo", dependencies: ["FluxCore", "CFFmpeg"]),
         .target(name: "FluxViT", dependencies: ["FluxCore"],

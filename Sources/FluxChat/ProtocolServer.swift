@@ -76,13 +76,17 @@ public final class ProtocolServer {
 
     /// Limits and the model, for `op: info`.
     public var info: JSONValue {
-        .object([
+        let kernels = KernelReport.current
+        return .object([
             ("version", .string(FluxVersion.string)),
             ("model", engine.bundle.summary),
             ("limits", .object([("max_line_bytes", .int(maxLineBytes)), ("context", .int(engine.contextLimit)),
                                 ("max_budget", .int(FluxViTModel.maxSequenceTokens)), ("max_frames", .int(BudgetPlanner.maxFrames)),
                                 ("max_resolution", .int(BudgetPlanner.maxResolution))])),
             ("defaults", .object([("budget", .int(engine.defaultBudget)), ("stream", .bool(false))])),
+            ("processor", .object([("name", .string(kernels.processor)),
+                                   ("features", .array(kernels.processorFeatures.map { JSONValue.string($0) }))])),
+            ("blas", .object(kernels.blasFields.map { ($0.0, JSONValue.string($0.1)) })),
         ])
     }
 

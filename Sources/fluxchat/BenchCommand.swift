@@ -14,7 +14,7 @@ struct BenchCommand: ParsableCommand {
             scripts/bench_vit_torch.py and scripts/bench_llama_torch.py time PyTorch on the same shapes.
             """)
 
-    @Option(help: "Comma-separated stages: machine, video, encoder, lm.")
+    @Option(help: "Comma-separated stages: machine, video, encoder, lm; none prints only the processor and BLAS core.")
     var stages: String = "machine,video,encoder,lm"
 
     @Option(help: "Video for the decode stage.")
@@ -46,11 +46,15 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         try threads.apply()
         let wanted = Set(stages.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-        let known: Set<String> = ["machine", "video", "encoder", "lm"]
+        let known: Set<String> = ["machine", "video", "encoder", "lm", "none"]
         if let bad = wanted.subtracting(known).first {
-            throw FluxError(.badRequest, "--stages: unknown stage '\(bad)' (known: machine, video, encoder, lm)")
+            throw FluxError(.badRequest, "--stages: unknown stage '\(bad)' (known: machine, video, encoder, lm, none)")
         }
-        var report: [String: Any] = ["version": FluxVersion.string, "threads": Threads.count, "blas": BLAS.configString]
+        let kernels = KernelReport.current
+        var blas = Dictionary(uniqueKeysWithValues: kernels.blasFields.map { ($0.0, $0.1 as Any) })
+        blas["config"] = BLAS.configString
+        var report: [String: Any] = ["version": FluxVersion.string, "threads": Threads.count, "blas": blas,
+                                     "processor": ["name": kernels.processor, "features": kernels.processorFeatures]]
         if wanted.contains("machine") {
             progress("machine: sgemm 1024^3 and DRAM read bandwidth")
             report["machine"] = ["sgemm_gflops": MachinePeaks.sgemmGFLOPs(), "read_gb_s": MachinePeaks.readBandwidthGBs()]
