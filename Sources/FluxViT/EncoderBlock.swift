@@ -22,25 +22,30 @@ final class Workspace {
 
 /// One pre-norm block: x += ls1 * proj(attn(RMSNorm1 x) + LPE(v)); x += ls2 * MLP(RMSNorm2 x).
 enum EncoderBlock {
-    static func forward(_ x: UnsafeMutablePointer<Float>, _ b: BlockWeights, _ ws: Workspace, config cfg: FluxViTConfig) {
+    static func forward(_ x: UnsafeMutablePointer<Float>, _ b: BlockWeights, _ ws: Workspace, config cfg: FluxViTConfig,
+                        profile: OpProfile? = nil) {
         let n = ws.n, c = cfg.embedDim, hid = cfg.hiddenDim
-        Kernels.rmsNorm(x, ws.h, rows: n, dim: c, weight: b.norm1, eps: cfg.normEps)
-        b.qkv.withUnsafeBufferPointer { w in
-            BLAS.linear(ws.h, rows: n, inFeatures: c, weight: w.baseAddress!, outFeatures: 3 * c, bias: nil, out: ws.qkv)
+        timed(profile, "norm1") { Kernels.rmsNorm(x, ws.h, rows: n, dim: c, weight: b.norm1, eps: cfg.normEps) }
+        timed(profile, "qkv") {
+            b.qkv.withUnsafeBufferPointer { w in
+                BLAS.linear(ws.h, rows: n, inFeatures: c, weight: w.baseAddress!, outFeatures: 3 * c, bias: nil, out: ws.qkv)
+            }
         }
-        prepareQKV(ws, b, config: cfg)
-        SelfAttention.run(qkv: ws.qkv, out: ws.att, tokens: n, dim: c, heads: cfg.numHeads)
-        linear(ws.att, rows: n, in: c, b.proj, out: c, b.projBias, into: ws.h)
-        Kernels.addScaledRows(x, ws.h, rows: n, dim: c, gamma: b.ls1)
+        timed(profile, "qk_norm_lpe") { prepareQKV(ws, b, config: cfg) }
+        timed(profile, "attention") { SelfAttention.run(qkv: ws.qkv, out: ws.att, tokens: n, dim: c, heads: cfg.numHeads) }
+        timed(profile, "proj") { linear(ws.att, rows: n, in: c, b.proj, out: c, b.projBias, into: ws.h) }
+        timed(profile, "residual1") { Kernels.addScaledRows(x, ws.h, rows: n, dim: c, gamma: b.ls1) }
 
-        Kernels.rmsNorm(x, ws.h, rows: n, dim: c, weight: b.norm2, eps: cfg.normEps)
-        linear(ws.h, rows: n, in: c, b.fc1, out: hid, b.fc1Bias, into: ws.hidden)
-        switch cfg.gelu {
-        case .tanh: Ops.geluTanh(ws.hidden, count: n * hid)
-        case .erf: Ops.geluErf(ws.hidden, count: n * hid)
+        timed(profile, "norm2") { Kernels.rmsNorm(x, ws.h, rows: n, dim: c, weight: b.norm2, eps: cfg.normEps) }
+        timed(profile, "fc1") { linear(ws.h, rows: n, in: c, b.fc1, out: hid, b.fc1Bias, into: ws.hidden) }
+        timed(profile, "gelu") {
+            switch cfg.gelu {
+            case .tanh: Ops.geluTanh(ws.hidden, count: n * hid)
+            case .erf: Ops.geluErf(ws.hidden, count: n * hid)
+            }
         }
-        linear(ws.hidden, rows: n, in: hid, b.fc2, out: c, b.fc2Bias, into: ws.h)
-        Kernels.addScaledRows(x, ws.h, rows: n, dim: c, gamma: b.ls2)
+        timed(profile, "fc2") { linear(ws.hidden, rows: n, in: hid, b.fc2, out: c, b.fc2Bias, into: ws.h) }
+        timed(profile, "residual2") { Kernels.addScaledRows(x, ws.h, rows: n, dim: c, gamma: b.ls2) }
     }
 
     /// QK-norm over the full width (q also takes the softmax scale), and the LPE term w*v + b into `att`.

@@ -17,6 +17,8 @@ public struct FluxViTOutput: Sendable {
 public final class FluxViTModel: @unchecked Sendable {
     public let config: FluxViTConfig
     let weights: FluxViTWeights
+    /// When set, `encode` adds each op's wall time to it (benchmarks; one encode at a time).
+    public var profile: OpProfile?
 
     /// Most patch tokens accepted before selection, and most tokens entering the blocks.
     public static let maxInputTokens = 65_536
@@ -82,24 +84,31 @@ public final class FluxViTModel: @unchecked Sendable {
             }
         }
 
-        let emb = PatchEmbedding.embed(pixels, config: cfg, weights: weights)
-        let kept = try emb.withUnsafeBufferPointer {
-            try TokenSelector.select(embeddings: $0.baseAddress!, frames: tg, tokensPerFrame: l, dim: c, budget: budget)
+        let profile = self.profile
+        let emb = PatchEmbedding.embed(pixels, config: cfg, weights: weights, profile: profile)
+        let kept = try timed(profile, "select") {
+            try emb.withUnsafeBufferPointer {
+                try TokenSelector.select(embeddings: $0.baseAddress!, frames: tg, tokensPerFrame: l, dim: c, budget: budget)
+            }
         }
-        let pos = PositionTable.build(weights, config: cfg, frames: tg, grid: g)
         let n = 1 + kept.count
         var x = [Float](repeating: 0, count: n * c)
-        for i in 0..<c { x[i] = weights.cls[i] + pos[i] }
-        for (j, k) in kept.enumerated() {
-            let dst = (j + 1) * c, src = k * c, ps = (k + 1) * c
-            for i in 0..<c { x[dst + i] = emb[src + i] + pos[ps + i] }
+        timed(profile, "pos_embed") {
+            let pos = PositionTable.build(weights, config: cfg, frames: tg, grid: g)
+            for i in 0..<c { x[i] = weights.cls[i] + pos[i] }
+            for (j, k) in kept.enumerated() {
+                let dst = (j + 1) * c, src = k * c, ps = (k + 1) * c
+                for i in 0..<c { x[dst + i] = emb[src + i] + pos[ps + i] }
+            }
         }
         let ws = Workspace(tokens: n, config: cfg)
         var pooled: Tensor?
         x.withUnsafeMutableBufferPointer { xb in
-            for b in weights.blocks { EncoderBlock.forward(xb.baseAddress!, b, ws, config: cfg) }
+            for b in weights.blocks { EncoderBlock.forward(xb.baseAddress!, b, ws, config: cfg, profile: profile) }
             if hasPoolingHeads {
-                let outs = weights.pooling.map { AttentionPooling.forward(xb.baseAddress!, tokens: n, $0, config: cfg) }
+                let outs = timed(profile, "pooling") {
+                    weights.pooling.map { AttentionPooling.forward(xb.baseAddress!, tokens: n, $0, config: cfg) }
+                }
                 pooled = Tensor(shape: [outs.count, outs[0].count], data: outs.flatMap { $0 })
             }
         }

@@ -37,11 +37,13 @@ enum PatchEmbedding {
     }
 
     /// Post-DPN embeddings [Tg * L, C].
-    static func embed(_ pixels: Tensor, config cfg: FluxViTConfig, weights wt: FluxViTWeights) -> [Float] {
-        var vecs = patchVectors(pixels, config: cfg)
+    static func embed(_ pixels: Tensor, config cfg: FluxViTConfig, weights wt: FluxViTWeights,
+                      profile: OpProfile? = nil) -> [Float] {
+        var vecs = timed(profile, "patch_cut") { patchVectors(pixels, config: cfg) }
         let pin = cfg.patchVectorSize, c = cfg.embedDim
         let n = vecs.count / pin
         var emb = [Float](repeating: 0, count: n * c)
+        timed(profile, "patch_proj") {
         vecs.withUnsafeMutableBufferPointer { v in
             Kernels.rmsNorm(v.baseAddress!, v.baseAddress!, rows: n, dim: pin, weight: wt.normBefore, eps: cfg.normEps)
             wt.patchProj.withUnsafeBufferPointer { w in
@@ -55,6 +57,7 @@ enum PatchEmbedding {
         }
         emb.withUnsafeMutableBufferPointer { e in
             Kernels.rmsNorm(e.baseAddress!, e.baseAddress!, rows: n, dim: c, weight: wt.normAfter, eps: cfg.normEps)
+        }
         }
         return emb
     }

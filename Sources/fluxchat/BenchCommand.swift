@@ -10,7 +10,8 @@ struct BenchCommand: ParsableCommand {
         abstract: "Time each stage (machine peaks, video decode, encoder, language model) and print JSON.",
         discussion: """
             Encoder and language-model stages use seeded random weights of the FluxViT-S shape
-            (384/12/6) and a ~110M Llama shape (768/12/12, vocab 32000), so no model is needed.
+            (384/12/6) and the small trained shape (192/4/3), and a ~110M Llama shape (768/12/12,
+            vocab 32000), so no model is needed.
             scripts/bench_vit_torch.py and scripts/bench_llama_torch.py time PyTorch on the same shapes.
             """)
 
@@ -27,7 +28,10 @@ struct BenchCommand: ParsableCommand {
     var resolution: Int = 224
 
     @Option(help: "Encoder cases, each FRAMESxRES or FRAMESxRES@BUDGET.")
-    var encoderCases: String = "8x224,16x224@1024,16x224@512"
+    var encoderCases: String = "8x224,16x224@1024,16x224@512,16x112@128,8x168@256"
+
+    @Option(help: "Encoder shapes, each case runs on each: s (FluxViT-S), small (192/4/3).")
+    var encoderShapes: String = "s,small"
 
     @Option(help: "Timed repeats per encoder case (median reported).")
     var repeats: Int = 3
@@ -65,10 +69,18 @@ struct BenchCommand: ParsableCommand {
         }
         if wanted.contains("encoder") {
             var cases: [[String: Any]] = []
-            for spec in encoderCases.split(separator: ",") {
-                let (f, r, b) = try Self.parseCase(String(spec))
-                progress("encoder: \(spec)")
-                cases.append(try benchEncoder(frames: f, resolution: r, budget: b, repeats: repeats))
+            let shapes = try encoderShapes.split(separator: ",").map { name -> EncoderShape in
+                guard let s = EncoderShape(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
+                    throw FluxError(.badRequest, "--encoder-shapes: unknown shape '\(name)' (known: s, small)")
+                }
+                return s
+            }
+            let specs = try encoderCases.split(separator: ",").map { ($0, try Self.parseCase(String($0))) }
+            for shape in shapes {
+                for (spec, (f, r, b)) in specs {
+                    progress("encoder: \(shape.rawValue) \(spec)")
+                    cases.append(try benchEncoder(shape: shape, frames: f, resolution: r, budget: b, repeats: repeats))
+                }
             }
             report["encoder"] = cases
         }
