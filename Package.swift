@@ -32,7 +32,9 @@ let package = Package(
         .target(name: "FluxCore", dependencies: ["CBLAS", "CBLASCore"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .target(name: "FluxVideo", dependencies: ["FluxCore", "CFFmpeg"]),
-        .target(name: "FluxViT", dependencies: ["FluxCore"],
+        // The encoder's fused row kernels (AVX-512 / AVX2 / SSE2 clones, picked at load).
+        .target(name: "CViTKernels", path: "Sources/CViTKernels"),
+        .target(name: "FluxViT", dependencies: ["FluxCore", "CViTKernels"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .target(name: "FluxLM", dependencies: ["FluxCore", "CSentencePiece", "CKernels"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),

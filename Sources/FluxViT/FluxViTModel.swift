@@ -94,20 +94,26 @@ public final class FluxViTModel: @unchecked Sendable {
         let n = 1 + kept.count
         var x = [Float](repeating: 0, count: n * c)
         timed(profile, "pos_embed") {
-            let pos = PositionTable.build(weights, config: cfg, frames: tg, grid: g)
-            for i in 0..<c { x[i] = weights.cls[i] + pos[i] }
-            for (j, k) in kept.enumerated() {
-                let dst = (j + 1) * c, src = k * c, ps = (k + 1) * c
-                for i in 0..<c { x[dst + i] = emb[src + i] + pos[ps + i] }
+            emb.withUnsafeBufferPointer { e in
+                x.withUnsafeMutableBufferPointer { xb in
+                    PositionTable.addPositions(into: xb.baseAddress!, embeddings: e.baseAddress!, kept: kept, weights: weights,
+                                               config: cfg, frames: tg, grid: g)
+                }
             }
         }
         let ws = Workspace(tokens: n, config: cfg)
         var pooled: Tensor?
         x.withUnsafeMutableBufferPointer { xb in
-            for b in weights.blocks { EncoderBlock.forward(xb.baseAddress!, b, ws, config: cfg, profile: profile) }
+            let blocks = weights.blocks
+            timed(profile, "norm1") { EncoderBlock.firstNorm(xb.baseAddress!, blocks[0], ws, config: cfg) }
+            for (i, b) in blocks.enumerated() {
+                EncoderBlock.forward(xb.baseAddress!, b, next: i + 1 < blocks.count ? blocks[i + 1] : nil, ws, config: cfg,
+                                     profile: profile)
+            }
             if hasPoolingHeads {
                 let outs = timed(profile, "pooling") {
-                    weights.pooling.map { AttentionPooling.forward(xb.baseAddress!, tokens: n, $0, config: cfg) }
+                    let stats = AttentionPooling.TokenStats(xb.baseAddress!, tokens: n, config: cfg)
+                    return weights.pooling.map { AttentionPooling.forward(xb.baseAddress!, tokens: n, $0, stats: stats, config: cfg) }
                 }
                 pooled = Tensor(shape: [outs.count, outs[0].count], data: outs.flatMap { $0 })
             }

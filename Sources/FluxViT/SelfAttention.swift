@@ -1,4 +1,5 @@
 import CBLAS
+import CViTKernels
 import Dispatch
 import Foundation
 import FluxCore
@@ -39,12 +40,9 @@ enum SelfAttention {
                 let m = min(rowBlock, n - r0)
                 BLAS.gemm(transB: true, m: m, n: n, k: hd, a: qkv + r0 * ld + h * hd, lda: ld,
                           b: qkv + c + h * hd, ldb: ld, c: scores, ldc: n)
-                for r in 0..<m { inv[r] = Kernels.expRow(scores + r * n, n) }
+                for r in 0..<m { inv[r] = vk_exp_row(scores + r * n, Int64(n)) }
                 BLAS.gemm(m: m, n: hd, k: n, a: scores, lda: n, b: qkv + 2 * c + h * hd, ldb: ld, c: o, ldc: hd)
-                for r in 0..<m {
-                    let dst = out + (r0 + r) * c + h * hd, src = o + r * hd, s = inv[r]
-                    for i in 0..<hd { dst[i] += s * src[i] }
-                }
+                vk_scaled_add_rows(out + r0 * c + h * hd, Int64(c), o, Int64(hd), inv, Int64(m), Int64(hd))
             }
         }
         if workers <= 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }

@@ -30,7 +30,8 @@ enum EncoderShape: String, CaseIterable {
 
 /// Times one encoder shape at `frames` x `resolution`^2 with an optional budget, seeded random
 /// pixels. Returns median/min/max ms over `repeats` runs after one warm-up, the tokens entering the
-/// blocks, backbone GFLOP and GFLOP/s, the share of the sgemm rate measured just before (MachinePeaks,
+/// blocks, the process CPU time per run (all threads; near threads x wall on an idle machine),
+/// backbone GFLOP and GFLOP/s, the share of the sgemm rate measured just before (MachinePeaks,
 /// same threads), and each op's share of one more, profiled run.
 func benchEncoder(shape: EncoderShape, frames: Int, resolution: Int, budget: Int?, repeats: Int) throws -> [String: Any] {
     guard repeats > 0 else { throw FluxError(.badRequest, "repeats must be positive, got \(repeats)") }
@@ -48,24 +49,27 @@ func benchEncoder(shape: EncoderShape, frames: Int, resolution: Int, budget: Int
     let pixels = Tensor(shape: [3, frames, resolution, resolution], data: data)
     let peak = MachinePeaks.sgemmGFLOPs()
     var out = try model.encode(pixels: pixels, budget: budget)
-    var times: [Double] = []
+    var times: [Double] = [], cpu: [Double] = []
     for _ in 0..<repeats {
-        let t0 = DispatchTime.now().uptimeNanoseconds
+        let t0 = Timing.nowMs(), c0 = Timing.cpuMs()
         out = try model.encode(pixels: pixels, budget: budget)
-        times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+        times.append(Timing.nowMs() - t0)
+        cpu.append(Timing.cpuMs() - c0)
     }
     times.sort()
+    cpu.sort()
     let ms = times[times.count / 2]
     let profile = OpProfile()
     model.profile = profile
     _ = try model.encode(pixels: pixels, budget: budget)
     model.profile = nil
-    let shares = profile.shares.map { ["op": $0.op, "ms": $0.ms, "share": $0.share] as [String: Any] }
+    let shares = profile.shares.map { ["op": $0.op, "ms": $0.ms, "share": $0.share, "cpu_ms": $0.cpuMs] as [String: Any] }
     let patches = out.gridT * out.gridL
     let gflop = model.flops(patches: patches, tokens: out.tokens.shape[0]) / 1e9
     return ["model": shape.label, "shape": shape.rawValue, "frames": frames, "resolution": resolution,
             "budget": budget.map { $0 as Any } ?? NSNull(), "patch_tokens": patches, "tokens": out.kept.count,
             "threads": Threads.count, "repeats": repeats, "ms_median": ms, "ms_min": times[0], "ms_max": times[times.count - 1],
+            "cpu_ms_median": cpu[cpu.count / 2],
             "gflop": gflop, "gflops_per_s": gflop / (ms / 1000), "sgemm_gflops": peak,
             "share_of_sgemm_peak": gflop / (ms / 1000) / peak, "op_shares": shares]
 }
