@@ -49,7 +49,7 @@ let package = Package(
 
         .testTarget(name: "FluxCoreTests", dependencies: ["FluxCore"]),
         .testTarget(name: "FluxVideoTests", dependencies: ["FluxVideo"]),
-        .testTarget(name: "FluxViTTests", dependencies: ["FluxViT"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "FluxViTTests", dependencies: ["FluxViT", "CViTKernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FluxLMTests", dependencies: ["FluxLM"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FluxChatTests", dependencies: ["FluxChat", "FluxCore", "FluxLM", "FluxVideo", "FluxViT"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FluxEvalTests", dependencies: ["FluxEval", "FluxChat", "FluxCore", "FluxVideo"], resources: [.copy("Fixtures")]),

@@ -3,7 +3,7 @@
 #include "vecmath.h"
 #include <math.h>
 
-KERNEL float vk_exp_row(float *x, int64_t n) {
+BODY float vk_exp_row_body(float *x, int64_t n) {
     v16 mv = -INFINITY;
     int64_t i = 0;
     for (; i + 16 <= n; i += 16) mv = VMAX(mv, LD(x + i));
@@ -19,8 +19,9 @@ KERNEL float vk_exp_row(float *x, int64_t n) {
     for (; i < n; i++) { x[i] = expf(x[i] - m); s += x[i]; }
     return 1.0f / s;
 }
+VK_FLOAT(vk_exp_row, (float *x, int64_t n), (x, n))
 
-KERNEL void vk_scaled_add_rows(float *dst, int64_t ldd, const float *src, int64_t lds, const float *s, int64_t rows,
+BODY int vk_scaled_add_rows_body(float *dst, int64_t ldd, const float *src, int64_t lds, const float *s, int64_t rows,
                                int64_t dim) {
     for (int64_t r = 0; r < rows; r++) {
         float *d = dst + r * ldd;
@@ -30,4 +31,6 @@ KERNEL void vk_scaled_add_rows(float *dst, int64_t ldd, const float *src, int64_
         for (; i + 16 <= dim; i += 16) ST(d + i, LD(d + i) + sv * LD(a + i));
         for (; i < dim; i++) d[i] += s[r] * a[i];
     }
+    return 0;
 }
+VK_VOID(vk_scaled_add_rows, (float *dst, int64_t ldd, const float *src, int64_t lds, const float *s, int64_t rows, int64_t dim), (dst, ldd, src, lds, s, rows, dim))

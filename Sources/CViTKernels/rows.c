@@ -22,19 +22,23 @@
     for (; i_ < (n); i_++) (dst)[i_] = (src)[i_] * (s) * (w)[i_];                       \
 } while (0)
 
-KERNEL void vk_rms_rows(const float *x, float *y, int64_t rows, int64_t dim, const float *w, float eps, float scale) {
+BODY int vk_rms_rows_body(const float *x, float *y, int64_t rows, int64_t dim, const float *w, float eps, float scale) {
     for (int64_t r = 0; r < rows; r++) {
         const float *xr = x + r * dim;
         float inv = scale / sqrtf(SUMSQ(xr, dim) / (float)dim + eps);
         SCALE_ROW(y + r * dim, xr, inv, w, dim);
     }
+    return 0;
 }
+VK_VOID(vk_rms_rows, (const float *x, float *y, int64_t rows, int64_t dim, const float *w, float eps, float scale), (x, y, rows, dim, w, eps, scale))
 
-KERNEL void vk_inv_rms_rows(const float *x, float *inv, int64_t rows, int64_t dim, float eps) {
+BODY int vk_inv_rms_rows_body(const float *x, float *inv, int64_t rows, int64_t dim, float eps) {
     for (int64_t r = 0; r < rows; r++) inv[r] = 1.0f / sqrtf(SUMSQ(x + r * dim, dim) / (float)dim + eps);
+    return 0;
 }
+VK_VOID(vk_inv_rms_rows, (const float *x, float *inv, int64_t rows, int64_t dim, float eps), (x, inv, rows, dim, eps))
 
-KERNEL void vk_scale_bias_rms_rows(float *y, const float *inv, const float *bias, const float *w, int64_t rows,
+BODY int vk_scale_bias_rms_rows_body(float *y, const float *inv, const float *bias, const float *w, int64_t rows,
                                    int64_t dim, float eps) {
     for (int64_t r = 0; r < rows; r++) {
         float *yr = y + r * dim;
@@ -50,9 +54,11 @@ KERNEL void vk_scale_bias_rms_rows(float *y, const float *inv, const float *bias
         float n = 1.0f / sqrtf(ss / (float)dim + eps);
         SCALE_ROW(yr, yr, n, w, dim);
     }
+    return 0;
 }
+VK_VOID(vk_scale_bias_rms_rows, (float *y, const float *inv, const float *bias, const float *w, int64_t rows, int64_t dim, float eps), (y, inv, bias, w, rows, dim, eps))
 
-KERNEL void vk_residual_rms_rows(float *x, const float *y, const float *gamma, const float *bias, float *h,
+BODY int vk_residual_rms_rows_body(float *x, const float *y, const float *gamma, const float *bias, float *h,
                                  const float *w, int64_t rows, int64_t dim, float eps) {
     for (int64_t r = 0; r < rows; r++) {
         float *xr = x + r * dim;
@@ -75,9 +81,11 @@ KERNEL void vk_residual_rms_rows(float *x, const float *y, const float *gamma, c
             SCALE_ROW(h + r * dim, xr, inv, w, dim);
         }
     }
+    return 0;
 }
+VK_VOID(vk_residual_rms_rows, (float *x, const float *y, const float *gamma, const float *bias, float *h, const float *w, int64_t rows, int64_t dim, float eps), (x, y, gamma, bias, h, w, rows, dim, eps))
 
-KERNEL void vk_bias_gelu_rows(float *y, const float *bias, int64_t rows, int64_t dim, int erf) {
+BODY int vk_bias_gelu_rows_body(float *y, const float *bias, int64_t rows, int64_t dim, int erf) {
     const float k = 0.7978845608028654f;  // sqrt(2 / pi)
     for (int64_t r = 0; r < rows; r++) {
         float *yr = y + r * dim;
@@ -94,9 +102,11 @@ KERNEL void vk_bias_gelu_rows(float *y, const float *bias, int64_t rows, int64_t
                         : 0.5f * v * (1.0f + tanhf(k * (v + 0.044715f * v * v * v)));
         }
     }
+    return 0;
 }
+VK_VOID(vk_bias_gelu_rows, (float *y, const float *bias, int64_t rows, int64_t dim, int erf), (y, bias, rows, dim, erf))
 
-KERNEL void vk_qk_norm_lpe_rows(float *qkv, float *lpe, int64_t rows, int64_t c, const float *qn, const float *kn,
+BODY int vk_qk_norm_lpe_rows_body(float *qkv, float *lpe, int64_t rows, int64_t c, const float *qn, const float *kn,
                                 const float *lw, const float *lb, float eps, float qscale) {
     for (int64_t r = 0; r < rows; r++) {
         float *q = qkv + r * 3 * c, *k = q + c;
@@ -110,9 +120,11 @@ KERNEL void vk_qk_norm_lpe_rows(float *qkv, float *lpe, int64_t rows, int64_t c,
         for (; i + 16 <= c; i += 16) ST(o + i, LD(lw + i) * LD(v + i) + LD(lb + i));
         for (; i < c; i++) o[i] = lw[i] * v[i] + lb[i];
     }
+    return 0;
 }
+VK_VOID(vk_qk_norm_lpe_rows, (float *qkv, float *lpe, int64_t rows, int64_t c, const float *qn, const float *kn, const float *lw, const float *lb, float eps, float qscale), (qkv, lpe, rows, c, qn, kn, lw, lb, eps, qscale))
 
-KERNEL void vk_pos_embed_row(float *out, const float *emb, const float *table, const int64_t *idx, const float *wts,
+BODY int vk_pos_embed_row_body(float *out, const float *emb, const float *table, const int64_t *idx, const float *wts,
                              int64_t taps, const float *gw, const float *gb, int64_t dim) {
     int64_t i = 0;
     for (; i + 16 <= dim; i += 16) {
@@ -125,9 +137,11 @@ KERNEL void vk_pos_embed_row(float *out, const float *emb, const float *table, c
         for (int64_t t = 0; t < taps; t++) acc += wts[t] * table[idx[t] * dim + i];
         out[i] = emb[i] + gw[i] * acc + gb[i];
     }
+    return 0;
 }
+VK_VOID(vk_pos_embed_row, (float *out, const float *emb, const float *table, const int64_t *idx, const float *wts, int64_t taps, const float *gw, const float *gb, int64_t dim), (out, emb, table, idx, wts, taps, gw, gb, dim))
 
-KERNEL float vk_distance(const float *a, const float *b, int64_t n) {
+BODY float vk_distance_body(const float *a, const float *b, int64_t n) {
     v16 acc = 0;
     int64_t i = 0;
     for (; i + 16 <= n; i += 16) { v16 d = LD(a + i) - LD(b + i); acc += d * d; }
@@ -135,8 +149,9 @@ KERNEL float vk_distance(const float *a, const float *b, int64_t n) {
     for (; i < n; i++) s += (a[i] - b[i]) * (a[i] - b[i]);
     return sqrtf(s);
 }
+VK_FLOAT(vk_distance, (const float *a, const float *b, int64_t n), (a, b, n))
 
-KERNEL void vk_row_stats(const float *x, float *mean, float *rstd, int64_t rows, int64_t dim, float eps) {
+BODY int vk_row_stats_body(const float *x, float *mean, float *rstd, int64_t rows, int64_t dim, float eps) {
     for (int64_t r = 0; r < rows; r++) {
         const float *xr = x + r * dim;
         v16 acc = 0;
@@ -152,4 +167,6 @@ KERNEL void vk_row_stats(const float *x, float *mean, float *rstd, int64_t rows,
         mean[r] = m;
         rstd[r] = 1.0f / sqrtf(v / (float)dim + eps);
     }
+    return 0;
 }
+VK_VOID(vk_row_stats, (const float *x, float *mean, float *rstd, int64_t rows, int64_t dim, float eps), (x, mean, rstd, rows, dim, eps))

@@ -1,8 +1,8 @@
 // 16-lane float vectors (clang vector extensions) and the math the encoder's row kernels need.
-// Every kernel is compiled three times by target_clones (AVX-512, AVX2, baseline SSE2) and the
-// loader picks the widest the processor runs, so one source serves any x86-64. The helpers are
-// statement-expression macros because a function taking a 16-float vector would fix its ABI to
-// one instruction set.
+// Each kernel's body is written once and compiled three times (AVX-512, AVX2 + FMA, baseline
+// SSE2) by the VK_* macros below; the widest the processor runs is used, and tests can cap it to
+// run every variant. The helpers are statement-expression macros because a function taking a
+// 16-float vector would fix its ABI to one instruction set.
 #ifndef VITKERNELS_VECMATH_H
 #define VITKERNELS_VECMATH_H
 #include <stdint.h>
@@ -10,10 +10,28 @@
 typedef float v16 __attribute__((ext_vector_type(16)));
 typedef int32_t v16i __attribute__((ext_vector_type(16)));
 
+// The instruction set in use: 2 AVX-512, 1 AVX2 + FMA, 0 baseline (vk_level.c).
+int vk_level(void);
+
+// A kernel body, inlined into each variant so it is compiled for that variant's instructions.
+#define BODY static inline __attribute__((always_inline))
+
+// VK_VOID / VK_FLOAT define kernel `name` with the given parameter list (in parentheses) and
+// argument list, from a BODY function `name##_body` taking the same parameters.
 #if defined(__x86_64__)
-#define KERNEL __attribute__((target_clones("avx512f", "avx2", "default")))
+#define VK_VARIANTS(ret, name, params, args)                                                        \
+    __attribute__((target("avx512f"))) static ret name##_avx512 params { return name##_body args; } \
+    __attribute__((target("avx2,fma"))) static ret name##_avx2 params { return name##_body args; }  \
+    static ret name##_base params { return name##_body args; }                                      \
+    static ret (*name##_pick(void)) params {                                                        \
+        int l = vk_level();                                                                         \
+        return l == 2 ? name##_avx512 : l == 1 ? name##_avx2 : name##_base;                         \
+    }
+#define VK_VOID(name, params, args) VK_VARIANTS(int, name, params, args) void name params { (void)name##_pick() args; }
+#define VK_FLOAT(name, params, args) VK_VARIANTS(float, name, params, args) float name params { return name##_pick() args; }
 #else
-#define KERNEL
+#define VK_VOID(name, params, args) void name params { (void)name##_body args; }
+#define VK_FLOAT(name, params, args) float name params { return name##_body args; }
 #endif
 
 #define LD(p) ({ v16 v_; __builtin_memcpy(&v_, (p), sizeof v_); v_; })

@@ -7,7 +7,7 @@ extern "C" {
 
 // Row kernels of the FluxViT encoder, fused so each pass over the activations does every
 // element-wise step that can follow a matrix product. Rows are contiguous with width `dim`.
-// Each is built for AVX-512, AVX2 and SSE2 and the widest the processor runs is used.
+// Each is built for AVX-512, AVX2 + FMA and SSE2, and the widest the processor runs is used.
 
 // y = x * rsqrt(mean(x^2) + eps) * w * scale (RMSNorm); y may alias x.
 void vk_rms_rows(const float *x, float *y, int64_t rows, int64_t dim, const float *w, float eps, float scale);
@@ -39,6 +39,12 @@ float vk_distance(const float *a, const float *b, int64_t n);
 // embedding (the taps of the resampling), its per-channel affine, and the patch embedding.
 void vk_pos_embed_row(float *out, const float *emb, const float *table, const int64_t *idx, const float *wts,
                       int64_t taps, const float *gw, const float *gb, int64_t dim);
+
+// The instruction set the kernels use: "avx512", "avx2" or "portable".
+const char *vk_simd_level(void);
+// Caps it ("avx2" or "portable"; anything else lifts the cap) so tests can run every variant on
+// one machine. Returns the level now in use.
+const char *vk_limit_simd_level(const char *name);
 
 #ifdef __cplusplus
 }
