@@ -8,8 +8,9 @@ import FluxCore
 /// `rowBlock` queries against all keys by sgemm, a fused exp pass, then the value product by sgemm.
 /// At most one row block of one head's score matrix exists per worker, so it stays in cache.
 enum SelfAttention {
-    /// Most query rows per unit: 128 x 2049 floats is 1 MB, within one core's L2.
-    static let maxRowBlock = 128
+    /// Scores per unit: 1 MB, within one core's L2. Fewer, taller blocks at short sequences, since
+    /// each unit's two products repack that head's keys and values.
+    static let scoresPerUnit = 1 << 18
 
     /// qkv [N, 3C] holds q (already QK-normed and scaled by head_dim^-0.5), k (QK-normed) and v.
     /// out [N, C] holds the LPE term on entry; the attention of every head is added into it.
@@ -17,6 +18,7 @@ enum SelfAttention {
         let hd = c / heads, ld = 3 * c
         // Equal row blocks, as many units as a multiple of the threads where that is cheap, so no
         // thread is left with one tail unit while the others wait (129 tokens: 2 x 65, not 128 + 1).
+        let maxRowBlock = min(512, max(32, scoresPerUnit / n))
         var blocks = (n + maxRowBlock - 1) / maxRowBlock
         while (heads * blocks) % Threads.count != 0, blocks * 32 < n { blocks += 1 }
         let rowBlock = (n + blocks - 1) / blocks
