@@ -1,7 +1,9 @@
 """Side-by-side encoder timings: `fluxchat bench` and scripts/bench_vit_torch.py on the same
 shapes, cases and threads, interleaved (each round runs every case on both engines, so a load
 change hits both alike). Prints a markdown table of min/median/max over the rounds' medians and
-the median of the per-round ratios (PyTorch ms / FluxChat ms), and FluxChat's op shares.
+the median of the per-round ratios (PyTorch ms / FluxChat ms), the same for process CPU time
+(all threads: the work done, which a loaded machine disturbs far less than wall time), and
+FluxChat's op shares.
 
 Usage: python scripts/bench_vit_compare.py [--rounds 3] [--repeats 3] [--threads 2]
        [--shapes s,small] [--cases 8x224,16x224@1024,16x224@512,16x112@128,8x168@256]
@@ -57,25 +59,33 @@ def main():
     keys = [(shape, spec) for shape in args.shapes.split(",") for spec in args.cases.split(",")]
     ours = {k: [] for k in keys}
     theirs = {k: [] for k in keys}
+    ours_cpu = {k: [] for k in keys}
+    theirs_cpu = {k: [] for k in keys}
     shares, core = {}, "?"
     for r in range(args.rounds):
         for k in keys:
             case, core = run_fluxchat(args.fluxchat, k[0], k[1], args.threads, args.repeats)
             ours[k].append(case["ms_median"])
+            ours_cpu[k].append(case["cpu_ms_median"])
             shares[k] = case["op_shares"]
-            theirs[k].append(run_torch(k[0], k[1], args.threads, args.repeats)["ms_median"])
+            torch_case = run_torch(k[0], k[1], args.threads, args.repeats)
+            theirs[k].append(torch_case["ms_median"])
+            theirs_cpu[k].append(torch_case["cpu_ms_median"])
             print(f"round {r + 1}: {k[0]} {k[1]}: fluxchat {ours[k][-1]:.1f} ms, torch {theirs[k][-1]:.1f} ms",
                   file=sys.stderr)
     print(f"BLAS core {core}, {args.threads} threads, {args.rounds} interleaved rounds of {args.repeats} repeats; "
           "ms as min / median / max of the rounds' medians\n")
-    print("| shape | case | FluxChat ms | PyTorch ms | PyTorch / FluxChat |")
-    print("|---|---|---|---|---|")
+    print("| shape | case | FluxChat ms | PyTorch ms | PyTorch / FluxChat | FluxChat CPU ms | PyTorch CPU ms | CPU ratio |")
+    print("|---|---|---|---|---|---|---|---|")
     rows = []
     for k in keys:
         ratio = statistics.median(t / o for t, o in zip(theirs[k], ours[k]))
+        cpu_ratio = statistics.median(t / o for t, o in zip(theirs_cpu[k], ours_cpu[k]))
         rows.append({"shape": k[0], "case": k[1], "fluxchat_ms": ours[k], "torch_ms": theirs[k], "ratio": ratio,
+                     "fluxchat_cpu_ms": ours_cpu[k], "torch_cpu_ms": theirs_cpu[k], "cpu_ratio": cpu_ratio,
                      "op_shares": shares[k]})
-        print(f"| {k[0]} | {k[1]} | {spread(ours[k])} | {spread(theirs[k])} | {ratio:.2f}x |")
+        print(f"| {k[0]} | {k[1]} | {spread(ours[k])} | {spread(theirs[k])} | {ratio:.2f}x "
+              f"| {spread(ours_cpu[k])} | {spread(theirs_cpu[k])} | {cpu_ratio:.2f}x |")
     print("\nFluxChat op shares (wall time of one profiled run):\n")
     for k in keys:
         top = sorted(shares[k], key=lambda o: -o["share"])

@@ -33,4 +33,6 @@ BODY int vk_scaled_add_rows_body(float *dst, int64_t ldd, const float *src, int6
     }
     return 0;
 }
-VK_VOID(vk_scaled_add_rows, (float *dst, int64_t ldd, const float *src, int64_t lds, const float *s, int64_t rows, int64_t dim), (dst, ldd, src, lds, s, rows, dim))
+VK_VOID(vk_scaled_add_rows,
+        (float *dst, int64_t ldd, const float *src, int64_t lds, const float *s, int64_t rows, int64_t dim),
+        (dst, ldd, src, lds, s, rows, dim))

@@ -30,13 +30,17 @@ BODY int vk_rms_rows_body(const float *x, float *y, int64_t rows, int64_t dim, c
     }
     return 0;
 }
-VK_VOID(vk_rms_rows, (const float *x, float *y, int64_t rows, int64_t dim, const float *w, float eps, float scale), (x, y, rows, dim, w, eps, scale))
+VK_VOID(vk_rms_rows,
+        (const float *x, float *y, int64_t rows, int64_t dim, const float *w, float eps, float scale),
+        (x, y, rows, dim, w, eps, scale))
 
 BODY int vk_inv_rms_rows_body(const float *x, float *inv, int64_t rows, int64_t dim, float eps) {
     for (int64_t r = 0; r < rows; r++) inv[r] = 1.0f / sqrtf(SUMSQ(x + r * dim, dim) / (float)dim + eps);
     return 0;
 }
-VK_VOID(vk_inv_rms_rows, (const float *x, float *inv, int64_t rows, int64_t dim, float eps), (x, inv, rows, dim, eps))
+VK_VOID(vk_inv_rms_rows,
+        (const float *x, float *inv, int64_t rows, int64_t dim, float eps),
+        (x, inv, rows, dim, eps))
 
 BODY int vk_scale_bias_rms_rows_body(float *y, const float *inv, const float *bias, const float *w, int64_t rows,
                                    int64_t dim, float eps) {
@@ -56,7 +60,9 @@ BODY int vk_scale_bias_rms_rows_body(float *y, const float *inv, const float *bi
     }
     return 0;
 }
-VK_VOID(vk_scale_bias_rms_rows, (float *y, const float *inv, const float *bias, const float *w, int64_t rows, int64_t dim, float eps), (y, inv, bias, w, rows, dim, eps))
+VK_VOID(vk_scale_bias_rms_rows,
+        (float *y, const float *inv, const float *bias, const float *w, int64_t rows, int64_t dim, float eps),
+        (y, inv, bias, w, rows, dim, eps))
 
 BODY int vk_residual_rms_rows_body(float *x, const float *y, const float *gamma, const float *bias, float *h,
                                  const float *w, int64_t rows, int64_t dim, float eps) {
@@ -83,7 +89,10 @@ BODY int vk_residual_rms_rows_body(float *x, const float *y, const float *gamma,
     }
     return 0;
 }
-VK_VOID(vk_residual_rms_rows, (float *x, const float *y, const float *gamma, const float *bias, float *h, const float *w, int64_t rows, int64_t dim, float eps), (x, y, gamma, bias, h, w, rows, dim, eps))
+VK_VOID(vk_residual_rms_rows,
+        (float *x, const float *y, const float *gamma, const float *bias, float *h, const float *w,
+         int64_t rows, int64_t dim, float eps),
+        (x, y, gamma, bias, h, w, rows, dim, eps))
 
 BODY int vk_bias_gelu_rows_body(float *y, const float *bias, int64_t rows, int64_t dim, int erf) {
     const float k = 0.7978845608028654f;  // sqrt(2 / pi)
@@ -104,7 +113,9 @@ BODY int vk_bias_gelu_rows_body(float *y, const float *bias, int64_t rows, int64
     }
     return 0;
 }
-VK_VOID(vk_bias_gelu_rows, (float *y, const float *bias, int64_t rows, int64_t dim, int erf), (y, bias, rows, dim, erf))
+VK_VOID(vk_bias_gelu_rows,
+        (float *y, const float *bias, int64_t rows, int64_t dim, int erf),
+        (y, bias, rows, dim, erf))
 
 BODY int vk_qk_norm_lpe_rows_body(float *qkv, float *lpe, int64_t rows, int64_t c, const float *qn, const float *kn,
                                 const float *lw, const float *lb, float eps, float qscale) {
@@ -122,7 +133,10 @@ BODY int vk_qk_norm_lpe_rows_body(float *qkv, float *lpe, int64_t rows, int64_t 
     }
     return 0;
 }
-VK_VOID(vk_qk_norm_lpe_rows, (float *qkv, float *lpe, int64_t rows, int64_t c, const float *qn, const float *kn, const float *lw, const float *lb, float eps, float qscale), (qkv, lpe, rows, c, qn, kn, lw, lb, eps, qscale))
+VK_VOID(vk_qk_norm_lpe_rows,
+        (float *qkv, float *lpe, int64_t rows, int64_t c, const float *qn, const float *kn, const float *lw,
+         const float *lb, float eps, float qscale),
+        (qkv, lpe, rows, c, qn, kn, lw, lb, eps, qscale))
 
 BODY int vk_pos_embed_row_body(float *out, const float *emb, const float *table, const int64_t *idx, const float *wts,
                              int64_t taps, const float *gw, const float *gb, int64_t dim) {
@@ -139,7 +153,10 @@ BODY int vk_pos_embed_row_body(float *out, const float *emb, const float *table,
     }
     return 0;
 }
-VK_VOID(vk_pos_embed_row, (float *out, const float *emb, const float *table, const int64_t *idx, const float *wts, int64_t taps, const float *gw, const float *gb, int64_t dim), (out, emb, table, idx, wts, taps, gw, gb, dim))
+VK_VOID(vk_pos_embed_row,
+        (float *out, const float *emb, const float *table, const int64_t *idx, const float *wts,
+         int64_t taps, const float *gw, const float *gb, int64_t dim),
+        (out, emb, table, idx, wts, taps, gw, gb, dim))
 
 BODY float vk_distance_body(const float *a, const float *b, int64_t n) {
     v16 acc = 0;
@@ -169,4 +186,6 @@ BODY int vk_row_stats_body(const float *x, float *mean, float *rstd, int64_t row
     }
     return 0;
 }
-VK_VOID(vk_row_stats, (const float *x, float *mean, float *rstd, int64_t rows, int64_t dim, float eps), (x, mean, rstd, rows, dim, eps))
+VK_VOID(vk_row_stats,
+        (const float *x, float *mean, float *rstd, int64_t rows, int64_t dim, float eps),
+        (x, mean, rstd, rows, dim, eps))
