@@ -26,10 +26,15 @@ let package = Package(
         // Decode kernels over 16-bit weights (intrinsics, ISA picked at run time); Debian's OpenBLAS has no bf16/f16 gemv.
         .target(name: "CKernels", path: "Sources/CKernels"),
 
-        .target(name: "FluxCore", dependencies: ["CBLAS"],
+        // Processor features and the load-time choice of OpenBLAS's kernel family.
+        .target(name: "CBLASCore", path: "Sources/CBLASCore"),
+
+        .target(name: "FluxCore", dependencies: ["CBLAS", "CBLASCore"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .target(name: "FluxVideo", dependencies: ["FluxCore", "CFFmpeg"]),
-        .target(name: "FluxViT", dependencies: ["FluxCore", "CBLAS"],
+        // The encoder's fused row kernels (AVX-512 / AVX2 / SSE2 clones, picked at load).
+        .target(name: "CViTKernels", path: "Sources/CViTKernels"),
+        .target(name: "FluxViT", dependencies: ["FluxCore", "CBLAS", "CViTKernels"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .target(name: "FluxLM", dependencies: ["FluxCore", "CSentencePiece", "CKernels"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
@@ -53,7 +58,7 @@ let package = Package(
 
         .testTarget(name: "FluxCoreTests", dependencies: ["FluxCore"]),
         .testTarget(name: "FluxVideoTests", dependencies: ["FluxCore", "FluxVideo"]),
-        .testTarget(name: "FluxViTTests", dependencies: ["FluxCore", "FluxViT"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "FluxViTTests", dependencies: ["FluxCore", "FluxViT", "CViTKernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FluxLMTests", dependencies: ["FluxCore", "FluxLM"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FluxChatTests", dependencies: ["FluxChat", "FluxCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FluxEvalTests", dependencies: ["FluxEval", "FluxChat", "FluxCore", "FluxVideo"], resources: [.copy("Fixtures")]),

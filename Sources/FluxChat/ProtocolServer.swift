@@ -62,7 +62,8 @@ public final class ProtocolServer {
 
     /// Limits and the model, for `op: info`.
     public var info: JSONValue {
-        .object([
+        let kernels = KernelReport.current
+        return .object([
             ("version", .string(FluxVersion.string)),
             ("model", engine.bundle.summary),
             ("limits", .object([("max_line_bytes", .int(maxLineBytes)), ("context", .int(engine.contextLimit)),
@@ -71,6 +72,9 @@ public final class ProtocolServer {
             ("defaults", .object([("budget", .int(base.budget ?? RequestResolver.defaultBudget(engine.bundle.vision.config))),
                                   ("max_tokens", .int(base.maxTokens ?? RequestDefaults.maxTokens)),
                                   ("stream", .bool(RequestDefaults.stream))])),
+            ("processor", .object([("name", .string(kernels.processor)),
+                                   ("features", .array(kernels.processorFeatures.map { JSONValue.string($0) }))])),
+            ("blas", .object(kernels.blasFields.map { ($0.0, JSONValue.string($0.1)) })),
         ])
     }
 

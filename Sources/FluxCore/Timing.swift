@@ -7,6 +7,14 @@ public enum Timing {
         Double(DispatchTime.now().uptimeNanoseconds) / 1e6
     }
 
+    /// CPU time of the whole process (every thread) in ms: on a loaded machine, the work done,
+    /// where wall time also counts the waits for a core.
+    public static func cpuMs() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) * 1e3 + Double(ts.tv_nsec) / 1e6
+    }
+
     /// Runs `body` once to warm up, then `repeats` times; returns the median wall time in ms.
     public static func medianMs(repeats: Int, _ body: () throws -> Void) rethrows -> Double {
         try body()

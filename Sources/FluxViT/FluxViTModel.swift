@@ -17,6 +17,8 @@ public struct FluxViTOutput: Sendable {
 public final class FluxViTModel: @unchecked Sendable {
     public let config: FluxViTConfig
     let weights: FluxViTWeights
+    /// When set, `encode` adds each op's wall time to it (benchmarks; one encode at a time).
+    public var profile: OpProfile?
 
     /// Loads `config.json` and `model.safetensors` from a vision folder.
     public convenience init(directory: String) throws {
@@ -72,24 +74,37 @@ public final class FluxViTModel: @unchecked Sendable {
             throw FluxError(.budgetOutOfRange, "frames x resolution: \(tg * l) tokens without a budget exceeds the limit \(Limits.maxBudget)")
         }
 
-        let emb = PatchEmbedding.embed(pixels, config: cfg, weights: weights)
-        let kept = emb.withUnsafeBufferPointer {
-            TokenSelector.select(embeddings: $0.baseAddress!, frames: tg, tokensPerFrame: l, dim: c, keptPerGroup: plan?.keptPerGroup)
+        let profile = self.profile
+        let emb = PatchEmbedding.embed(pixels, config: cfg, weights: weights, profile: profile)
+        let kept = timed(profile, "select") {
+            emb.withUnsafeBufferPointer {
+                TokenSelector.select(embeddings: $0.baseAddress!, frames: tg, tokensPerFrame: l, dim: c, keptPerGroup: plan?.keptPerGroup)
+            }
         }
-        let pos = PositionTable.build(weights, config: cfg, frames: tg, grid: g)
         let n = 1 + kept.count
         var x = [Float](repeating: 0, count: n * c)
-        for i in 0..<c { x[i] = weights.cls[i] + pos[i] }
-        for (j, k) in kept.enumerated() {
-            let dst = (j + 1) * c, src = k * c, ps = (k + 1) * c
-            for i in 0..<c { x[dst + i] = emb[src + i] + pos[ps + i] }
+        timed(profile, "pos_embed") {
+            emb.withUnsafeBufferPointer { e in
+                x.withUnsafeMutableBufferPointer { xb in
+                    PositionTable.addPositions(into: xb.baseAddress!, embeddings: e.baseAddress!, kept: kept, weights: weights,
+                                               config: cfg, frames: tg, grid: g)
+                }
+            }
         }
         let ws = Workspace(tokens: n, config: cfg)
         var pooled: Tensor?
         x.withUnsafeMutableBufferPointer { xb in
-            for b in weights.blocks { EncoderBlock.forward(xb.baseAddress!, b, ws, config: cfg) }
+            let blocks = weights.blocks
+            timed(profile, "norm1") { EncoderBlock.firstNorm(xb.baseAddress!, blocks[0], ws, config: cfg) }
+            for (i, b) in blocks.enumerated() {
+                EncoderBlock.forward(xb.baseAddress!, b, next: i + 1 < blocks.count ? blocks[i + 1] : nil, ws, config: cfg,
+                                     profile: profile)
+            }
             if hasPoolingHeads {
-                let outs = weights.pooling.map { AttentionPooling.forward(xb.baseAddress!, tokens: n, $0, config: cfg) }
+                let outs = timed(profile, "pooling") {
+                    let stats = AttentionPooling.TokenStats(xb.baseAddress!, tokens: n, config: cfg)
+                    return weights.pooling.map { AttentionPooling.forward(xb.baseAddress!, tokens: n, $0, stats: stats, config: cfg) }
+                }
                 pooled = Tensor(shape: [outs.count, outs[0].count], data: outs.flatMap { $0 })
             }
         }

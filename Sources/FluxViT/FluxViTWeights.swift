@@ -29,9 +29,11 @@ struct FluxViTWeights {
     var cls: [Float]
     var posEmbed: [Float]           // [1 + T0*G0*G0, C]
     var gpeWeight: [Float], gpeBias: [Float]
-    var patchProj: [Float]          // [C, patchVector] in (tubelet, row, col, channel) order
+    /// [C, patchVector] in (tubelet, row, col, channel) order, each column times the pre-norm's
+    /// weight: RMSNorm(v) · W^T = (1/rms(v)) · (v · (W·diag(w))^T), so the pre-norm is one scale per row.
+    var patchProj: [Float]
     var patchBias: [Float]
-    var normBefore: [Float], normAfter: [Float]
+    var normAfter: [Float]
     var blocks: [BlockWeights]
     var pooling: [PoolingWeights]
 
@@ -71,9 +73,11 @@ struct FluxViTWeights {
         gpeWeight = try vec("gpe_proj.depthwise_conv.weight", c)
         gpeBias = try vec("gpe_proj.depthwise_conv.bias", c)
         let conv = try mat("patch_embed.proj.weight", [c, 3, cfg.tubeletSize, cfg.patchSize, cfg.patchSize])
-        patchProj = Self.permuteConv(conv, out: c, tubelet: cfg.tubeletSize, patch: cfg.patchSize)
+        let normBefore = try vec("patch_embed.norm_before.weight", pin)
+        var proj = Self.permuteConv(conv, out: c, tubelet: cfg.tubeletSize, patch: cfg.patchSize)
+        for o in 0..<c { for i in 0..<pin { proj[o * pin + i] *= normBefore[i] } }
+        patchProj = proj
         patchBias = try vec("patch_embed.proj.bias", c)
-        normBefore = try vec("patch_embed.norm_before.weight", pin)
         normAfter = try vec("patch_embed.norm.weight", c)
         blocks = try (0..<cfg.depth).map { i in
             let p = "blocks.\(i)."

@@ -1,3 +1,4 @@
+import CViTKernels
 import FluxCore
 
 /// DPN patch embedding: raw patches -> RMSNorm(588) -> linear (the permuted conv) -> RMSNorm(C).
@@ -36,25 +37,44 @@ enum PatchEmbedding {
         return out
     }
 
-    /// Post-DPN embeddings [Tg * L, C].
-    static func embed(_ pixels: Tensor, config cfg: FluxViTConfig, weights wt: FluxViTWeights) -> [Float] {
-        var vecs = patchVectors(pixels, config: cfg)
+    /// Post-DPN embeddings [Tg * L, C]: 1/rms of each raw patch vector (the pre-norm, its weight
+    /// folded into the projection at load), the product, then scale, bias and the post-norm in one pass.
+    static func embed(_ pixels: Tensor, config cfg: FluxViTConfig, weights wt: FluxViTWeights,
+                      profile: OpProfile? = nil) -> [Float] {
+        let vecs = timed(profile, "patch_cut") { patchVectors(pixels, config: cfg) }
         let pin = cfg.patchVectorSize, c = cfg.embedDim
         let n = vecs.count / pin
         var emb = [Float](repeating: 0, count: n * c)
-        vecs.withUnsafeMutableBufferPointer { v in
-            Kernels.rmsNorm(v.baseAddress!, v.baseAddress!, rows: n, dim: pin, weight: wt.normBefore, eps: cfg.normEps)
-            wt.patchProj.withUnsafeBufferPointer { w in
-                wt.patchBias.withUnsafeBufferPointer { b in
+        var inv = [Float](repeating: 0, count: n)
+        timed(profile, "patch_proj") {
+            vecs.withUnsafeBufferPointer { v in
+                let vp = v.baseAddress!
+                inv.withUnsafeMutableBufferPointer { ip in
+                    let ipp = ip.baseAddress!
+                    Threads.parallelFor(n, minPerThread: 64) { r in
+                        vk_inv_rms_rows(vp + r.lowerBound * pin, ipp + r.lowerBound, Int64(r.count), Int64(pin), cfg.normEps)
+                    }
+                }
+                wt.patchProj.withUnsafeBufferPointer { w in
                     emb.withUnsafeMutableBufferPointer { e in
-                        BLAS.linear(v.baseAddress!, rows: n, inFeatures: pin, weight: w.baseAddress!, outFeatures: c,
-                                    bias: b.baseAddress!, out: e.baseAddress!)
+                        BLAS.linear(vp, rows: n, inFeatures: pin, weight: w.baseAddress!, outFeatures: c, bias: nil,
+                                    out: e.baseAddress!)
                     }
                 }
             }
-        }
-        emb.withUnsafeMutableBufferPointer { e in
-            Kernels.rmsNorm(e.baseAddress!, e.baseAddress!, rows: n, dim: c, weight: wt.normAfter, eps: cfg.normEps)
+            emb.withUnsafeMutableBufferPointer { e in
+                let ep = e.baseAddress!
+                inv.withUnsafeBufferPointer { ip in
+                    wt.patchBias.withUnsafeBufferPointer { b in
+                        wt.normAfter.withUnsafeBufferPointer { w in
+                            Threads.parallelFor(n, minPerThread: 64) { r in
+                                vk_scale_bias_rms_rows(ep + r.lowerBound * c, ip.baseAddress! + r.lowerBound, b.baseAddress!,
+                                                       w.baseAddress!, Int64(r.count), Int64(c), cfg.normEps)
+                            }
+                        }
+                    }
+                }
+            }
         }
         return emb
     }

@@ -1,3 +1,4 @@
+import CViTKernels
 import FluxCore
 
 /// The global position embedding for an input grid: the stored table [1 + T0*G0*G0, C] resampled
@@ -6,47 +7,47 @@ import FluxCore
 ///
 /// Unlike the official code (which compares only total sizes, so T*L == T0*G0^2 with T != T0 skips
 /// the resampling), each axis is resampled whenever its size differs.
+///
+/// Both resamplings are linear and separable, so one token's row is a weighted sum of at most
+/// 2 x 4 x 4 stored rows (the product of its taps per axis). Only the tokens the selection kept are
+/// computed, straight into the sequence, with their patch embedding added in the same pass.
 enum PositionTable {
-    static func build(_ wt: FluxViTWeights, config cfg: FluxViTConfig, frames t: Int, grid g: Int) -> [Float] {
-        let c = cfg.embedDim, t0 = cfg.posEmbedFrames, g0 = cfg.posEmbedGrid
-        var grid = Array(wt.posEmbed[c...])  // [t0, g0, g0, C]
-        var ct = t0
-        if t != t0 {
-            grid = resampleAxis(grid, outer: 1, axis: t0, inner: g0 * g0 * c, to: t, linearWeights(from: t0, to: t))
-            ct = t
+    /// x[0] = CLS + its position row; x[j + 1] = emb[kept[j]] + the position row of patch kept[j].
+    static func addPositions(into x: UnsafeMutablePointer<Float>, embeddings emb: UnsafePointer<Float>, kept: [Int],
+                             weights wt: FluxViTWeights, config cfg: FluxViTConfig, frames t: Int, grid g: Int) {
+        let c = cfg.embedDim, t0 = cfg.posEmbedFrames, g0 = cfg.posEmbedGrid, l = g * g
+        let time: Taps = t == t0 ? (0..<t).map { [($0, 1)] } : linearWeights(from: t0, to: t)
+        let space: Taps = g == g0 ? (0..<g).map { [($0, 1)] } : cubicWeights(from: g0, to: g)
+        let most = (time.map(\.count).max() ?? 1) * (space.map(\.count).max() ?? 1) * (space.map(\.count).max() ?? 1)
+        for i in 0..<c { x[i] = wt.cls[i] + wt.posEmbed[i] }
+        wt.posEmbed.withUnsafeBufferPointer { table in
+            wt.gpeWeight.withUnsafeBufferPointer { gw in
+                wt.gpeBias.withUnsafeBufferPointer { gb in
+                    Threads.parallelFor(kept.count, minPerThread: 64) { range in
+                        var idx = [Int64](repeating: 0, count: most), wts = [Float](repeating: 0, count: most)
+                        for j in range {
+                            let k = kept[j], f = k / l, row = k % l / g, col = k % g
+                            var m = 0
+                            for (a, wa) in time[f] {
+                                for (b, wb) in space[row] {
+                                    for (d, wd) in space[col] {
+                                        idx[m] = Int64(1 + (a * g0 + b) * g0 + d)  // row 0 is CLS
+                                        wts[m] = Float(wa * wb * wd)
+                                        m += 1
+                                    }
+                                }
+                            }
+                            vk_pos_embed_row(x + (j + 1) * c, emb + k * c, table.baseAddress!, idx, wts, Int64(m),
+                                             gw.baseAddress!, gb.baseAddress!, Int64(c))
+                        }
+                    }
+                }
+            }
         }
-        if g != g0 {
-            let wy = cubicWeights(from: g0, to: g)
-            grid = resampleAxis(grid, outer: ct, axis: g0, inner: g0 * c, to: g, wy)       // rows
-            grid = resampleAxis(grid, outer: ct * g, axis: g0, inner: c, to: g, wy)        // columns
-        }
-        var out = [Float](repeating: 0, count: (1 + t * g * g) * c)
-        for i in 0..<c { out[i] = wt.posEmbed[i] }
-        for r in 0..<(t * g * g) {
-            let o = (r + 1) * c, s = r * c
-            for i in 0..<c { out[o + i] = grid[s + i] * wt.gpeWeight[i] + wt.gpeBias[i] }
-        }
-        return out
     }
 
     /// Taps (source index, weight) for each output position along one axis.
     typealias Taps = [[(Int, Double)]]
-
-    /// Resamples the middle axis of a [outer, axis, inner] array with the given taps.
-    static func resampleAxis(_ x: [Float], outer: Int, axis n: Int, inner: Int, to m: Int, _ taps: Taps) -> [Float] {
-        var y = [Float](repeating: 0, count: outer * m * inner)
-        for o in 0..<outer {
-            for j in 0..<m {
-                let dst = (o * m + j) * inner
-                for (src, w) in taps[j] {
-                    let s = (o * n + src) * inner
-                    let wf = Float(w)
-                    for i in 0..<inner { y[dst + i] += wf * x[s + i] }
-                }
-            }
-        }
-        return y
-    }
 
     /// PyTorch linear interpolation, align_corners=False: the source coordinate is clamped at 0.
     static func linearWeights(from n: Int, to m: Int) -> Taps {

@@ -1,3 +1,4 @@
+import CViTKernels
 import FluxCore
 
 /// Group-dynamic token selection (FluxViT §4.1): frames split into contiguous groups; in each group a
@@ -47,7 +48,7 @@ public enum TokenSelector {
             for j in 1..<tg {
                 for p in 0..<l {
                     let a = e + (base + (j - 1) * l + p) * c, b = e + (base + j * l + p) * c
-                    score[j * l + p] = distance(a, b, c)
+                    score[j * l + p] = vk_distance(a, b, Int64(c))
                 }
             }
             for p in 0..<l { score[p] = score[l + p] }
@@ -55,17 +56,5 @@ public enum TokenSelector {
             kept.append(contentsOf: order.prefix(k).sorted().map { $0 + base })
         }
         return kept
-    }
-
-    @inline(__always)
-    static func distance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
-        var acc = SIMD16<Float>(repeating: 0), i = 0
-        while i + 16 <= n {
-            let d = Kernels.load(a + i) - Kernels.load(b + i)
-            acc += d * d; i += 16
-        }
-        var s = acc.sum()
-        while i < n { let d = a[i] - b[i]; s += d * d; i += 1 }
-        return s.squareRoot()
     }
 }

@@ -10,11 +10,13 @@ struct BenchCommand: ParsableCommand {
         abstract: "Time each stage (machine peaks, video decode, encoder, language model) and print JSON.",
         discussion: """
             Encoder and language-model stages use seeded random weights of the FluxViT-S shape
-            (384/12/6) and a ~110M Llama shape (768/12/12, vocab 32000), so no model is needed.
-            scripts/bench_vit_torch.py and scripts/bench_llama_torch.py time PyTorch on the same shapes.
+            (384/12/6) and the small trained shape (192/4/3), and a ~110M Llama shape (768/12/12,
+            vocab 32000), so no model is needed.
+            python -m fluxtools.bench.vit and fluxtools.bench.llama time PyTorch on the same shapes;
+            python -m fluxtools.bench.compare runs both engines side by side.
             """)
 
-    @Option(help: "Comma-separated stages: machine, video, encoder, lm.")
+    @Option(help: "Comma-separated stages: machine, video, encoder, lm; none prints only the processor and BLAS core.")
     var stages: String = "machine,video,encoder,lm"
 
     @Option(help: "Video for the decode stage.")
@@ -27,7 +29,10 @@ struct BenchCommand: ParsableCommand {
     var resolution: Int = 224
 
     @Option(help: "Encoder cases, each FRAMESxRES or FRAMESxRES@BUDGET.")
-    var encoderCases: String = "8x224,16x224@1024,16x224@512"
+    var encoderCases: String = "8x224,16x224@1024,16x224@512,16x112@128,8x168@256"
+
+    @Option(help: "Encoder shapes, each case runs on each: s (FluxViT-S), small (192/4/3).")
+    var encoderShapes: String = "s,small"
 
     @Option(help: "Timed repeats per encoder case (median reported).")
     var repeats: Int = 3
@@ -46,11 +51,15 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         try threads.apply()
         let wanted = Set(stages.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-        let known: Set<String> = ["machine", "video", "encoder", "lm"]
+        let known: Set<String> = ["machine", "video", "encoder", "lm", "none"]
         if let bad = wanted.subtracting(known).first {
-            throw FluxError(.badRequest, "--stages: unknown stage '\(bad)' (known: machine, video, encoder, lm)")
+            throw FluxError(.badRequest, "--stages: unknown stage '\(bad)' (known: machine, video, encoder, lm, none)")
         }
-        var report: [String: Any] = ["version": FluxVersion.string, "threads": Threads.count, "blas": BLAS.configString]
+        let kernels = KernelReport.current
+        var blas = Dictionary(uniqueKeysWithValues: kernels.blasFields.map { ($0.0, $0.1 as Any) })
+        blas["config"] = BLAS.configString
+        var report: [String: Any] = ["version": FluxVersion.string, "threads": Threads.count, "blas": blas,
+                                     "processor": ["name": kernels.processor, "features": kernels.processorFeatures]]
         if wanted.contains("machine") {
             progress("machine: sgemm 1024^3 and DRAM read bandwidth")
             report["machine"] = ["sgemm_gflops": MachinePeaks.sgemmGFLOPs(), "read_gb_s": MachinePeaks.readBandwidthGBs()]
@@ -61,10 +70,18 @@ struct BenchCommand: ParsableCommand {
         }
         if wanted.contains("encoder") {
             var cases: [[String: Any]] = []
-            for spec in encoderCases.split(separator: ",") {
-                let (f, r, b) = try Self.parseCase(String(spec))
-                progress("encoder: \(spec)")
-                cases.append(try benchEncoder(frames: f, resolution: r, budget: b, repeats: repeats))
+            let shapes = try encoderShapes.split(separator: ",").map { name -> EncoderShape in
+                guard let s = EncoderShape(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
+                    throw FluxError(.badRequest, "--encoder-shapes: unknown shape '\(name)' (known: s, small)")
+                }
+                return s
+            }
+            let specs = try encoderCases.split(separator: ",").map { ($0, try Self.parseCase(String($0))) }
+            for shape in shapes {
+                for (spec, (f, r, b)) in specs {
+                    progress("encoder: \(shape.rawValue) \(spec)")
+                    cases.append(try benchEncoder(shape: shape, frames: f, resolution: r, budget: b, repeats: repeats))
+                }
             }
             report["encoder"] = cases
         }

@@ -5,7 +5,7 @@ import Foundation
 /// Speed of the language model on a ~110M-parameter Llama shape (hidden 768, intermediate 2048,
 /// 12 layers, 12 heads, vocab 32000, tied head) with seeded random weights held in `dtype`
 /// (f32, f16 or bf16): prefill and decode tokens/s, weight bytes read per decoded token and the
-/// decode bound that ~30 GB/s of memory bandwidth allows (scripts/bench_llama_torch.py times
+/// decode bound that ~30 GB/s of memory bandwidth allows (fluxtools.bench.llama times
 /// transformers on the same shape).
 func benchLM(dtype: String, promptTokens: Int, decodeTokens: Int) throws -> [String: Any] {
     guard let precision = WeightMatrix.Precision(rawValue: dtype) else {

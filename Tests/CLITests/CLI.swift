@@ -26,10 +26,17 @@ enum CLI {
     }
 
     /// Runs fluxchat with `args`, feeding `input` on stdin, and waits (at most `timeout` seconds).
-    static func run(_ args: [String], input: String = "", timeout: TimeInterval = 120) throws -> Result {
+    /// `environment` changes this process's variables for the child: a nil value removes one.
+    static func run(_ args: [String], input: String = "", timeout: TimeInterval = 120,
+                    environment: [String: String?] = [:]) throws -> Result {
         let p = Process()
         p.executableURL = binary
         p.arguments = args
+        if !environment.isEmpty {
+            var env = ProcessInfo.processInfo.environment
+            for (k, v) in environment { env[k] = v }
+            p.environment = env
+        }
         p.currentDirectoryURL = repoRoot
         let out = Pipe(), err = Pipe(), inp = Pipe()
         p.standardOutput = out

@@ -1,3 +1,4 @@
+import CViTKernels
 import FluxCore
 import FluxViT
 import Foundation
@@ -23,31 +24,45 @@ final class ParityTests: XCTestCase {
     }
 
     func testAllCasesMatchReference() throws {
-        let all = try cases()
-        XCTAssertGreaterThanOrEqual(all.count, 8)
         for threads in [1, 2] {
             Threads.set(threads)
-            for c in all {
-                let m = try model(gelu: c.gelu)
-                let f = try SafeTensorsFile(path: Self.fixtures + "/\(c.name).safetensors")
-                let out = try m.encode(pixels: f.tensor("pixels"), budget: c.budget)
-                let kept = try f.integers("kept").map(Int.init)
-                XCTAssertEqual(out.kept, kept, "\(c.name): kept indices")
-                XCTAssertEqual(out.kept.count, c.keptCount, c.name)
-                let tokens = try f.tensor("tokens")
-                XCTAssertEqual(out.tokens.shape, tokens.shape, c.name)
-                if out.tokens.shape == tokens.shape {
-                    XCTAssertLessThanOrEqual(out.tokens.relativeError(to: tokens), 1e-4, "\(c.name): tokens, \(threads) threads")
-                }
-                let pooled = try XCTUnwrap(out.pooled, c.name)
-                let ref = try f.tensor("pooled")
-                XCTAssertEqual(pooled.shape, ref.shape, c.name)
-                if pooled.shape == ref.shape {
-                    XCTAssertLessThanOrEqual(pooled.relativeError(to: ref), 1e-4, "\(c.name): pooled, \(threads) threads")
-                }
-            }
+            try checkAllCases("\(threads) threads")
         }
         Threads.set(2)
+    }
+
+    /// The row kernels' narrower variants (AVX2, baseline SSE2) compute the same encoder, so a
+    /// processor without AVX-512 gets the same answers.
+    func testEveryKernelVariantMatchesReference() throws {
+        defer { _ = vk_limit_simd_level("avx512") }
+        for level in ["avx2", "portable"] {
+            let used = String(cString: vk_limit_simd_level(level))
+            try checkAllCases("kernels \(used)")
+        }
+    }
+
+    func checkAllCases(_ label: String) throws {
+        let all = try cases()
+        XCTAssertGreaterThanOrEqual(all.count, 8)
+        for c in all {
+            let m = try model(gelu: c.gelu)
+            let f = try SafeTensorsFile(path: Self.fixtures + "/\(c.name).safetensors")
+            let out = try m.encode(pixels: f.tensor("pixels"), budget: c.budget)
+            let kept = try f.integers("kept").map(Int.init)
+            XCTAssertEqual(out.kept, kept, "\(c.name): kept indices, \(label)")
+            XCTAssertEqual(out.kept.count, c.keptCount, c.name)
+            let tokens = try f.tensor("tokens")
+            XCTAssertEqual(out.tokens.shape, tokens.shape, c.name)
+            if out.tokens.shape == tokens.shape {
+                XCTAssertLessThanOrEqual(out.tokens.relativeError(to: tokens), 1e-4, "\(c.name): tokens, \(label)")
+            }
+            let pooled = try XCTUnwrap(out.pooled, c.name)
+            let ref = try f.tensor("pooled")
+            XCTAssertEqual(pooled.shape, ref.shape, c.name)
+            if pooled.shape == ref.shape {
+                XCTAssertLessThanOrEqual(pooled.relativeError(to: ref), 1e-4, "\(c.name): pooled, \(label)")
+            }
+        }
     }
 
     /// The selection cases really drop tokens, in each grouping, and keep tokens in ascending order.
