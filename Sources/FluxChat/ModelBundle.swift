@@ -10,7 +10,7 @@ import Foundation
 /// optional `budgets` table), `projector` (`type`, `input_dim`, `hidden_dim`, `output_dim`, `pool`)
 /// and `llm` (LlamaConfig fields); one or more `*.safetensors` with tensors named
 /// `vision.<FluxViT name>`, `projector.<name>`, `llm.<Hugging Face Llama name>`; and
-/// `tokenizer.model`. `scripts/make_random_bundle.py` writes one.
+/// `tokenizer.model`. `python -m fluxtools.random_bundle` writes one.
 public final class ModelBundle: @unchecked Sendable {
     public let vision: FluxViTModel
     public let projector: Projector

@@ -3,7 +3,7 @@ import FluxLM
 import Foundation
 import XCTest
 
-/// Paths and parsed reference values from Fixtures/ (made by scripts/reference_llama/make_fixtures.py).
+/// Paths and parsed reference values from Fixtures/ (made by python -m fluxtools.fixtures.llama).
 enum Fixtures {
     static var root: String {
         Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.path

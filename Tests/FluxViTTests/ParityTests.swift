@@ -4,7 +4,7 @@ import FluxViT
 import Foundation
 import XCTest
 
-/// Parity against the PyTorch reference (scripts/reference): tokens, kept indices and pooled outputs.
+/// Parity against the PyTorch reference (fluxtools.reference, fixtures by python -m fluxtools.fixtures.fluxvit): tokens, kept indices and pooled outputs.
 final class ParityTests: XCTestCase {
     static var fixtures: String { Bundle.module.path(forResource: "Fixtures", ofType: nil)! }
 

@@ -3,7 +3,7 @@ import Foundation
 import XCTest
 
 /// Resize + centre crop against torchvision's tensor path (fixtures from
-/// scripts/fluxvideo_resize_reference.py, see ResizeReference.swift).
+/// python -m fluxtools.fixtures.resize, see ResizeReference.swift).
 final class ResizeReferenceTests: XCTestCase {
     /// The script's `picture(w, h)`: horizontal red ramp, vertical green ramp, blue 8x8 checkerboard,
     /// a yellow bar.
