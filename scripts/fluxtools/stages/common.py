@@ -51,6 +51,10 @@ def save_weights(path, modules, config):
     tensors = {f"{p}.{k}": v.detach().half().contiguous() for p, m in modules.items() for k, v in m.state_dict().items()
                if "rotary" not in k}
     save_file(tensors, path)
+    # The run's settings, less its folders and files (no machine's paths in a committed file).
+    if "args" in config:
+        config = dict(config, args={k: v for k, v in config["args"].items()
+                                    if k not in ("out", "tokenizer", "init", "save_weights")})
     with open(os.path.splitext(path)[0] + ".json", "w") as f:
         json.dump(config, f, indent=1)
         f.write("\n")
