@@ -25,7 +25,7 @@ from ..paths import PROMPTS
 from ..synth import CAPTION_TASK, build, task_names
 from ..synth.raster import render
 from ..train.model import FluxViT
-from ..train.prompting import VIDEO, Templates, answer_ids, prompt_ids
+from ..train.prompting import Templates, answer_ids, prompt_ids
 from . import language as lang
 from ..train.data import pixels, segment_midpoints
 from .common import Run, cosine_lr, embed_and_select, encode_batch, yuv420
@@ -117,7 +117,7 @@ def example(item, rng, sp, tpl, kind=None, open_share=0.6, short_share=0.0):
         q, ans = qs[int(rng.integers(0, len(qs)))]
     if kind != "mc":
         cands = None
-    segments = ["<video>", VIDEO, f"</video>\n{q}\n{tpl.generation}"] if short else tpl.segments(q, cands)
+    segments = tpl.bare_segments(q) if short else tpl.segments(q, cands)
     before, after = prompt_ids(sp, segments)
     return lang.Example(before, after, answer_ids(sp, ans, cands), item["scene"], item["records"], item["task"], kind,
                         ans, cands)

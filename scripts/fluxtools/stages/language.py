@@ -29,7 +29,7 @@ from transformers import LlamaConfig, LlamaForCausalLM
 from ..paths import PROMPTS
 from ..synth import CAPTION_TASK, build, sample_rng, task_names
 from ..train.model import llm_config
-from ..train.prompting import VIDEO, Templates, answer_ids, letter_ids, prompt_ids
+from ..train.prompting import Templates, answer_ids, letter_ids, prompt_ids
 from .common import Run, cosine_lr, load_weights, save_weights
 from .facts import (GLOBAL_OFFSETS, GLOBAL_VALUES, OBJECT_OFFSETS, OBJECT_SLOTS, OBJECT_VALUES, global_indices,
                     object_records, scene_facts)
@@ -63,7 +63,7 @@ def make_example(rng, sp, tpl, task=None, kind=None, short=False):
         cands = None
     elif kind == "open_task":
         cands = None
-    segments = ["<video>", VIDEO, f"</video>\n{q}\n{tpl.generation}"] if short else tpl.segments(q, cands)
+    segments = tpl.bare_segments(q) if short else tpl.segments(q, cands)
     before, after = prompt_ids(sp, segments)
     ex = Example(before, after, answer_ids(sp, ans, cands), global_indices(facts), object_records(sc), task, kind,
                  ans, cands)

@@ -65,6 +65,10 @@ class Templates:
                 return parse(f.read())
         return cls(read("chat.txt"), read("mvbench.txt"), read("dream.txt"))
 
+    def bare_segments(self, question):
+        """The training curriculum's short prompt: no system text, the video rows, the question."""
+        return ["<video>", VIDEO, f"</video>\n{question}\n{self.generation}"]
+
     def segments(self, question, options=None):
         """Text segments and VIDEO for one user question about a video (PromptBuilder.render)."""
         system = self.default_system if options is None else self.mvbench_system
