@@ -25,12 +25,11 @@ from ..paths import PROMPTS
 from ..synth import CAPTION_TASK, build, task_names
 from ..synth.raster import render
 from ..train.model import FluxViT
-from ..train.prompting import Templates, answer_ids, prompt_ids
+from ..train.prompting import Templates
 from . import language as lang
 from ..train.data import pixels, segment_midpoints
 from .common import Run, cosine_lr, embed_and_select, encode_batch, yuv420
 from .facts import global_indices, object_geometry, object_records, patch_objects, scene_facts
-from .questions import open_questions
 
 TASKS = task_names()
 
@@ -58,7 +57,7 @@ def load_encoder(folder):
 
 def load_language(folder):
     state = torch.load(os.path.join(folder, "ckpt.pt"), map_location="cpu", weights_only=False)
-    model = lang.Reader(state["llm_cfg"])
+    model = lang.Reader(state["llm_cfg"], state["model"].get("word_ids"))
     model.load_state_dict(state["model"])
     return model, state
 
@@ -104,23 +103,11 @@ def encode_clips(vit, seed, n, plan_of, log=None, tasks=None):
 
 
 def example(item, rng, sp, tpl, kind=None, open_share=0.6, short_share=0.0):
-    """One question about a cached clip (language.Example); open questions are asked in the bare
-    prompt with probability short_share (stage 2's curriculum prompt)."""
-    short = False
-    if kind is None:
-        r = rng.random()
-        kind = "open" if item["task"] == CAPTION_TASK or r < open_share else ("mc" if r < 0.9 else "open_task")
-        short = kind == "open" and rng.random() < short_share
-    q, cands, ans = item["q"], item["cands"], item["ans"]
-    if kind == "open":
-        qs = open_questions(item["facts"], rng)
-        q, ans = qs[int(rng.integers(0, len(qs)))]
-    if kind != "mc":
-        cands = None
-    segments = tpl.bare_segments(q) if short else tpl.segments(q, cands)
-    before, after = prompt_ids(sp, segments)
-    return lang.Example(before, after, answer_ids(sp, ans, cands), item["scene"], item["records"], item["task"], kind,
-                        ans, cands)
+    """Questions about a cached clip (language.question_example): open ones (as follow-up chats)
+    with probability open_share, asked in the bare prompt with probability short_share."""
+    short = kind is None and rng.random() < open_share * short_share
+    return lang.question_example(rng, sp, tpl, item["task"], item["facts"], item["records"], item["q"], item["cands"],
+                                 item["ans"], kind, short, chat_share=open_share, mc_share=0.9 - open_share)
 
 
 def evaluate(llm, proj, sp, tpl, items, seed):
@@ -262,7 +249,7 @@ def main():
         for i in rng.integers(0, len(cache), a.batch):
             it = cache[i]
             ex = example(it, rng, sp, tpl, open_share=a.open_share, short_share=a.short_share)
-            seqs.append(lang.sequence(llm, ex.before, proj(it["tokens"].float()), ex.after, ex.target))
+            seqs.append(lang.sequence(llm, ex.before, proj(it["tokens"].float()), ex.after, ex.target, ex.after_mask))
         loss = lang.batch_loss(llm, seqs)
         popt.zero_grad()
         if train_lm:

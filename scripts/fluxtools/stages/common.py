@@ -48,8 +48,8 @@ def save_weights(path, modules, config):
     """A finished stage's weights only (f16, no optimizer state), small enough to commit, with the
     config that rebuilds the modules: {prefix: module} -> PATH (.safetensors) + PATH's .json."""
     from safetensors.torch import save_file
-    tensors = {f"{p}.{k}": v.detach().half().contiguous() for p, m in modules.items() for k, v in m.state_dict().items()
-               if "rotary" not in k}
+    tensors = {f"{p}.{k}": (v.detach().half() if v.is_floating_point() else v.detach()).contiguous()
+               for p, m in modules.items() for k, v in m.state_dict().items() if "rotary" not in k}
     save_file(tensors, path)
     # The run's settings, less its folders and files (no machine's paths in a committed file).
     if "args" in config:

@@ -184,6 +184,7 @@ def evaluate(vit, heads, items, resolution, budgets, batch=32):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True, help="run folder (ckpt.pt, log.jsonl); an existing run resumes")
+    ap.add_argument("--max-steps", type=int, default=None, help="also stop (and save) at this step (smoke runs)")
     ap.add_argument("--max-minutes", type=float, default=60, help="stop (and save) after this wall time [60]")
     ap.add_argument("--seed", type=int, default=1, help="data and init seed [1]")
     ap.add_argument("--batch", type=int, default=16, help="clips per step [16]")
@@ -225,7 +226,7 @@ def main():
     elif a.init:
         load_weights(a.init, {"vision": vit, "heads": heads})
     if a.save_weights:
-        save_weights(a.save_weights, {"vision": vit, "heads": heads}, {"vision_cfg": vcfg, "step": step, "args": vars(a)})
+        save_weights(a.save_weights, {"vision": vit, "heads": heads}, {"vision_cfg": vcfg, "step": step, "args": state["args"] if state else vars(a)})  # the run's settings
         return
     fixed = tuple(int(v) for v in a.fixed.split("x")) if a.fixed else None
     data = Clips(a.seed * 1_000_003 + step, tuple(map(int, a.frames_range.split(","))),
@@ -241,7 +242,7 @@ def main():
         run.save({"vision": vit.state_dict(), "heads": heads.state_dict(), "opt": opt.state_dict(), "step": step,
                   "vision_cfg": vcfg, "args": vars(a), "arm": "fixed" if fixed else "flux"})
 
-    while not run.expired():
+    while not run.expired() and (a.max_steps is None or step < a.max_steps):
         lr = cosine_lr(step, a.schedule_steps, a.lr, 200)
         for g in opt.param_groups:
             g["lr"] = lr

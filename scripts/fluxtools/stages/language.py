@@ -29,7 +29,7 @@ from transformers import LlamaConfig, LlamaForCausalLM
 from ..paths import PROMPTS
 from ..synth import CAPTION_TASK, build, sample_rng, task_names
 from ..train.model import llm_config
-from ..train.prompting import Templates, answer_ids, letter_ids, prompt_ids
+from ..train.prompting import VIDEO, Templates, answer_ids, letter_ids, prompt_ids
 from .common import Run, cosine_lr, load_weights, save_weights
 from .facts import (GLOBAL_OFFSETS, GLOBAL_VALUES, OBJECT_OFFSETS, OBJECT_SLOTS, OBJECT_VALUES, global_indices,
                     object_records, scene_facts)
@@ -42,31 +42,70 @@ class Example:
     """One training or held-out item: token ids around the video, target ids, the scene's slot
     indices and object records."""
 
-    def __init__(self, before, after, target, scene, records, task, kind, answer, options=None):
+    def __init__(self, before, after, target, scene, records, task, kind, answer, options=None, after_mask=None):
         self.before, self.after, self.target, self.scene, self.records = before, after, target, scene, records
         self.task, self.kind, self.answer, self.options = task, kind, answer, options
+        # Multi-turn chats: which ids of `after` are earlier answers (trained too).
+        self.after_mask = after_mask
+
+
+def chat_ids(sp, tpl, turns, short):
+    """(before, after, after_mask, target) of a follow-up conversation about one video, rendered as
+    PromptBuilder does (first user turn carries the video, each turn its own segment): every
+    answer is a target, the earlier ones inside their `Assistant: ...` turns. Packing several
+    questions about one scene into a sequence gives several answers per pass over the rows."""
+    (q0, _), last = turns[0], turns[-1]
+    gen = tpl.generation
+    segments = ["<video>", VIDEO, f"</video>\n{q0}\n"] if short else tpl.segments(q0)[:-1]  # [:-1]: generation
+    before, after = prompt_ids(sp, segments)
+    mask = [False] * len(after)
+    prefix = sp.encode(gen)
+    for i, (q, a) in enumerate(turns):
+        if i > 0:
+            ids = sp.encode(f"User: {q}\n")
+            after, mask = after + ids, mask + [False] * len(ids)
+        if i < len(turns) - 1:
+            ids = sp.encode(f"{gen} {a}\n")
+            n = len(prefix) if ids[:len(prefix)] == prefix else len(ids)
+            after, mask = after + ids, mask + [False] * n + [True] * (len(ids) - n)
+    ids = sp.encode(gen)
+    return before, after + ids, mask + [False] * len(ids), answer_ids(sp, last[1])
 
 
 def make_example(rng, sp, tpl, task=None, kind=None, short=False):
-    """A random scene and one question about it: 'mc' (the task's own, with options), 'open_task'
-    (the task's question without options) or 'open' (written from the facts). `short`: an open
-    question in a bare prompt (no system text), the curriculum's first steps."""
+    """A random scene of `task` (random when None) and questions about it (question_example)."""
     task = task or (TASKS + [CAPTION_TASK])[int(rng.integers(0, len(TASKS) + 1))]
     sc, q, cands, ans, extra = build(rng, task)
     facts = scene_facts(sc)
+    return question_example(rng, sp, tpl, task, facts, object_records(sc), q, cands, ans, kind, short)
+
+
+def question_example(rng, sp, tpl, task, facts, records, q, cands, ans, kind=None, short=False, chat_share=0.45,
+                     mc_share=0.4):
+    """Questions about one scene: 'mc' (the task's own, with options), 'open_task' (the task's
+    question without options), 'open' (one written from the facts) or 'chat' (1-8 of those as
+    follow-up turns); a random kind by the shares when None. `short`: a chat in the bare prompt
+    (no system text), the curriculum's first steps."""
+    scene = global_indices(facts)
     if kind is None:
         r = rng.random()
-        kind = "open" if short or task == CAPTION_TASK or r < 0.45 else ("mc" if r < 0.85 else "open_task")
+        kind = ("chat" if short or task == CAPTION_TASK or r < chat_share
+                else "mc" if r < chat_share + mc_share else "open_task")
+    if kind == "chat":
+        qs = open_questions(facts, rng)
+        turns = [qs[int(i)] for i in rng.permutation(len(qs))[:int(rng.integers(1, 9))]]
+        before, after, mask, target = chat_ids(sp, tpl, turns, short)
+        ex = Example(before, after, target, scene, records, task, kind, turns[-1][1], after_mask=mask)
+        ex.short = short
+        return ex
     if kind == "open":
         qs = open_questions(facts, rng)
         q, ans = qs[int(rng.integers(0, len(qs)))]
-        cands = None
-    elif kind == "open_task":
+    if kind != "mc":
         cands = None
     segments = tpl.bare_segments(q) if short else tpl.segments(q, cands)
     before, after = prompt_ids(sp, segments)
-    ex = Example(before, after, answer_ids(sp, ans, cands), global_indices(facts), object_records(sc), task, kind,
-                 ans, cands)
+    ex = Example(before, after, answer_ids(sp, ans, cands), scene, records, task, kind, ans, cands)
     ex.short = short
     return ex
 
@@ -90,11 +129,31 @@ class Texts(torch.utils.data.IterableDataset):
 MOTION = [name for name, _ in OBJECT_SLOTS].index("motion")
 
 
+# Object slots whose values are words the answers use: their part of an object row is the LM's own
+# embedding of the word (mean over its pieces), so reading "red" from a row is copying a word, not
+# decoding a private code (with learned codes the LM never learnt to read colour or shape).
+WORD_SLOTS = ("colour", "shape", "size", "motion")
+FUNCTION_PIECES = ("▁and", "▁to", "▁the")  # "down and to the left" reads as down + left
+
+
+def word_table(sp):
+    """[OBJECT_VALUES, 6] int64: the piece ids of each word-slot value (-1 padded; all -1 for the
+    other slots)."""
+    table = np.full((OBJECT_VALUES, 6), -1, np.int64)
+    for (name, values), off in zip(OBJECT_SLOTS, OBJECT_OFFSETS):
+        if name in WORD_SLOTS:
+            for i, v in enumerate(values):
+                ids = [t for t in sp.encode(v) if sp.id_to_piece(t) not in FUNCTION_PIECES][:6]
+                table[off + i, :len(ids)] = ids
+    return torch.from_numpy(table)
+
+
 class Reader(nn.Module):
     """The LM plus what stands in for the video in this stage: scene-slot and object-slot
-    embeddings and the filler row of background patches."""
+    embeddings (word slots through the LM's own word embeddings, `word_ids`) and the filler row of
+    background patches."""
 
-    def __init__(self, llm_cfg):
+    def __init__(self, llm_cfg, word_ids=None):
         super().__init__()
         self.llm = LlamaForCausalLM(LlamaConfig(**llm_cfg))
         d = llm_cfg["hidden_size"]
@@ -105,13 +164,26 @@ class Reader(nn.Module):
         self.filler = nn.Parameter(torch.randn(d) * 0.02)
         self.register_buffer("scene_offsets", torch.from_numpy(GLOBAL_OFFSETS))
         self.register_buffer("obj_offsets", torch.from_numpy(OBJECT_OFFSETS))
+        if word_ids is not None:
+            self.register_buffer("word_ids", word_ids)
+            self.word_gain = nn.Parameter(torch.tensor(1.0))
+        else:
+            self.word_ids = None
 
     def scene_row(self, scene):
         return self.scene(torch.as_tensor(scene) + self.scene_offsets).sum(0)
 
     def object_rows(self, records):
         """[n, D] one row per object record [n, slots]."""
-        return self.obj(torch.as_tensor(records) + self.obj_offsets).sum(1)
+        idx = torch.as_tensor(records) + self.obj_offsets
+        e = self.obj(idx)
+        if self.word_ids is not None:
+            ids = self.word_ids[idx]  # [n, slots, 6]
+            m = (ids >= 0).float()
+            we = (self.llm.get_input_embeddings()(ids.clamp(min=0)) * m[..., None]).sum(-2)
+            n = m.sum(-1, keepdim=True)
+            e = torch.where(n > 0, self.word_gain * we / n.clamp(min=1), e)
+        return e.sum(1)
 
     def oracle_rows(self, scene, records, k, rng, noise=0.02, short=False):
         """[1 + k', D]: the scene row, then k' >= k rows: 1-12 copies of each object's row (moving
@@ -130,13 +202,18 @@ class Reader(nn.Module):
         return torch.cat([self.scene_row(scene)[None], rows], 0)
 
 
-def sequence(llm, before, rows, after, target):
-    """Input embeddings and labels of one item (labels -100 except on target tokens)."""
+def sequence(llm, before, rows, after, target, after_mask=None):
+    """Input embeddings and labels of one item (labels -100 except on target tokens, and on the
+    earlier answers of a multi-turn chat where `after_mask` marks them)."""
     emb = llm.get_input_embeddings()
     x = torch.cat([emb(torch.tensor(before)), rows, emb(torch.tensor(list(after) + list(target)))], 0)
     labels = torch.full((x.shape[0],), -100, dtype=torch.long)
     if target:
         labels[-len(target):] = torch.tensor(target)
+    if after_mask is not None and any(after_mask):
+        start = len(before) + rows.shape[0]
+        where = torch.tensor([start + i for i, m in enumerate(after_mask) if m])
+        labels[where] = torch.tensor([t for t, m in zip(after, after_mask) if m])
     return x, labels
 
 
@@ -169,8 +246,12 @@ def answer(llm, sp, ex, rows, max_new=24):
         if t == sp.eos_id():
             break
         out.append(t)
+        # A new line ends the reply as the Swift stop string "\nUser:" does (chats train
+        # earlier answers followed by their turn's newline).
+        if "\n" in sp.decode(out):
+            break
         x = torch.cat([x, emb(torch.tensor([t]))], 0)
-    return sp.decode(out)
+    return sp.decode(out).split("\n")[0].strip()
 
 
 def correct(ex, reply):
@@ -209,6 +290,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True, help="run folder; an existing run resumes")
     ap.add_argument("--tokenizer", required=True, help="tokenizer.model (python -m fluxtools.train.tokenizer)")
+    ap.add_argument("--max-steps", type=int, default=None, help="also stop (and save) at this step (smoke runs)")
     ap.add_argument("--max-minutes", type=float, default=60)
     ap.add_argument("--seed", type=int, default=2)
     ap.add_argument("--batch", type=int, default=16)
@@ -225,6 +307,8 @@ def main():
     ap.add_argument("--eval-every", type=int, default=300)
     ap.add_argument("--eval-per-task", type=int, default=8, help="held-out items per family and kind (seed 4242) [8]")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--word-slots", action="store_true",
+                    help="colour, shape, size and motion rows through the LM's word embeddings (WORD_SLOTS)")
     ap.add_argument("--init", default=None, help="start a new run from committed stage weights (weights/stages/language.safetensors)")
     ap.add_argument("--save-weights", default=None, help="write the run's weights (f16) to this .safetensors and stop")
     a = ap.parse_args()
@@ -242,7 +326,8 @@ def main():
             init_cfg = json.load(f)["llm_cfg"]
     cfg = state["llm_cfg"] if state else init_cfg or llm_config(sp.get_piece_size(), a.hidden, a.layers, a.heads, a.heads,
                                                     a.mlp, 2048, sp.bos_id(), sp.eos_id())
-    model = Reader(cfg)
+    words = state["model"].get("word_ids") if state else (word_table(sp) if a.word_slots else None)
+    model = Reader(cfg, words)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01)
     step = 0
     if state:
@@ -252,7 +337,7 @@ def main():
     elif a.init:
         load_weights(a.init, {"reader": model})
     if a.save_weights:
-        save_weights(a.save_weights, {"reader": model}, {"llm_cfg": cfg, "step": step, "args": vars(a)})
+        save_weights(a.save_weights, {"reader": model}, {"llm_cfg": cfg, "step": step, "args": state["args"] if state else vars(a)})  # the run's settings
         return
     lo, hi = (int(v) for v in a.rows.split(","))
     # Curriculum: a tiny model finds one object row among hundreds of positions only slowly (the
@@ -286,7 +371,7 @@ def main():
         run.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "llm_cfg": cfg, "args": vars(a)})
 
     losses = []
-    while not run.expired():
+    while not run.expired() and (a.max_steps is None or step < a.max_steps):
         lr = cosine_lr(step, a.schedule_steps, a.lr, 150)
         for g in opt.param_groups:
             g["lr"] = lr
@@ -295,7 +380,7 @@ def main():
             ex = next(loader)
             k = int(rng.integers(0, 5)) if ex.short else int(rng.integers(lo, hi + 1))
             rows = model.oracle_rows(ex.scene, ex.records, k, rng, short=ex.short)
-            seqs.append(sequence(model.llm, ex.before, rows, ex.after, ex.target))
+            seqs.append(sequence(model.llm, ex.before, rows, ex.after, ex.target, ex.after_mask))
         loss = batch_loss(model.llm, seqs)
         opt.zero_grad()
         loss.backward()

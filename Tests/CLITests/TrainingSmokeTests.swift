@@ -1,0 +1,52 @@
+import Foundation
+import XCTest
+
+/// The training recipe still runs end to end: every stage for a few steps on tiny shapes, the export,
+/// and the exported bundle answering through the Swift program. Needs PyTorch (the venv of README's
+/// Development section: $FLUXCHAT_PYTHON, else `python3`); where it is missing the test is skipped
+/// and says so (CI has no PyTorch).
+final class TrainingSmokeTests: XCTestCase {
+    func testEveryStageRunsAndTheExportedBundleAnswers() throws {
+        let python = ProcessInfo.processInfo.environment["FLUXCHAT_PYTHON"] ?? "python3"
+        let scripts = CLI.repoRoot.appendingPathComponent("scripts").path
+        guard run(python, ["-c", "import torch, transformers, sentencepiece"], cwd: scripts).status == 0 else {
+            throw XCTSkip("PyTorch (with transformers and sentencepiece) is not installed for \(python): "
+                + "training smoke test skipped; set FLUXCHAT_PYTHON to the training venv's python to run it")
+        }
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("fluxchat-smoke-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let stages = run(python, ["-m", "fluxtools.stages.smoke", "--out", out.path], cwd: scripts)
+        XCTAssertEqual(stages.status, 0, stages.output)
+        for name in ["stage 1 encoder", "stage 2 language", "stage 3 align", "export"] {
+            XCTAssertTrue(stages.output.contains("\(name): ok"), stages.output)
+        }
+        let bundle = out.appendingPathComponent("bundle").path
+        let r = try CLI.run(["ask", "--model", bundle, "--video", "weights/examples/01_purple_star_up.mp4",
+                             "--max-tokens", "4", "--json", "What colour is the object that moves?"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let reply = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let stats = try XCTUnwrap(reply["stats"] as? [String: Any])
+        // The bundle's own default budget (16 tokens at 4x56) reached the encoder: 16 patches + CLS.
+        XCTAssertEqual(stats["budget"] as? Int, 16)
+        XCTAssertEqual(stats["visual_tokens"] as? Int, 17)
+        XCTAssertLessThanOrEqual(stats["generated_tokens"] as? Int ?? 99, 4)
+    }
+
+    /// Runs a program found on PATH; stdout and stderr together.
+    private func run(_ program: String, _ args: [String], cwd: String) -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = [program] + args
+        p.currentDirectoryURL = URL(fileURLWithPath: cwd)
+        var env = ProcessInfo.processInfo.environment
+        env["PYTHONPATH"] = cwd + (env["PYTHONPATH"].map { ":" + $0 } ?? "")
+        p.environment = env
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        do { try p.run() } catch { return (127, "\(program): \(error)") }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}

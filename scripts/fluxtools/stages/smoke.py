@@ -1,0 +1,46 @@
+"""Every training stage for a few steps on tiny shapes, then export: the check that the recipe still
+runs end to end (CI runs it through Tests/CLITests/TrainingSmokeTests.swift where PyTorch is
+installed, and then asks the Swift program a question with the exported bundle).
+
+    python -m fluxtools.stages.smoke --out /tmp/smoke      # prints one line per stage, ~40 s
+"""
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+from ..paths import WEIGHTS
+
+TOKENIZER = os.path.join(WEIGHTS, "stages", "tokenizer.model")
+
+
+def stage(name, module, *args):
+    t = time.time()
+    subprocess.run([sys.executable, "-m", f"fluxtools.stages.{module}", *map(str, args)], check=True,
+                   stdout=subprocess.DEVNULL)
+    print(f"{name}: ok in {time.time() - t:.1f} s", flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", required=True, help="scratch folder (run folders and the bundle)")
+    a = ap.parse_args()
+    enc, lang, align, bundle = (os.path.join(a.out, n) for n in ("encoder", "language", "align", "bundle"))
+    stage("stage 1 encoder", "encoder", "--out", enc, "--max-steps", 2, "--batch", 2, "--embed", 32, "--depth", 1,
+          "--heads", 1, "--frames-range", "4,4", "--resolutions", "56,84", "--budget-range", "16,32",
+          "--eval-clips", 2, "--eval-plan", "4x56", "--eval-budgets", "32,16", "--eval-every", 2)
+    stage("stage 2 language", "language", "--out", lang, "--tokenizer", TOKENIZER, "--max-steps", 2, "--batch", 2,
+          "--hidden", 32, "--layers", 1, "--heads", 2, "--mlp", 64, "--rows", "2,8", "--curriculum-steps", 1,
+          "--eval-per-task", 1, "--eval-every", 2)
+    stage("stage 3 align", "align", "--out", align, "--encoder", enc, "--language", lang, "--clips", 4, "--views", 1,
+          "--frames-range", "4,4", "--resolutions", "56", "--budget-range", "16,32", "--eval-clips", 16,
+          "--eval-plan", "4x56@16", "--regress-steps", 2, "--answer-steps", 2, "--lm-after", 1, "--batch", 2,
+          "--hidden", 32, "--eval-every", 2)
+    stage("export", "export", "--encoder", enc, "--language", lang, "--align", align, "--out", bundle,
+          "--budgets", "16:4x56,32:4x56", "--default-budget", 16)
+    print(f"bundle: {bundle}")
+
+
+if __name__ == "__main__":
+    main()
