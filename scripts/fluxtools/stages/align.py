@@ -57,7 +57,7 @@ def load_encoder(folder):
 
 def load_language(folder):
     state = torch.load(os.path.join(folder, "ckpt.pt"), map_location="cpu", weights_only=False)
-    model = lang.Reader(state["llm_cfg"], state["model"].get("word_ids"))
+    model = lang.Reader(state["llm_cfg"])
     model.load_state_dict(state["model"])
     return model, state
 

@@ -226,7 +226,9 @@ def main():
     elif a.init:
         load_weights(a.init, {"vision": vit, "heads": heads})
     if a.save_weights:
-        save_weights(a.save_weights, {"vision": vit, "heads": heads}, {"vision_cfg": vcfg, "step": step, "args": state["args"] if state else vars(a)})  # the run's settings
+        # The run's own settings, not this invocation's.
+        save_weights(a.save_weights, {"vision": vit, "heads": heads},
+                     {"vision_cfg": vcfg, "step": step, "args": state["args"] if state else vars(a)})
         return
     fixed = tuple(int(v) for v in a.fixed.split("x")) if a.fixed else None
     data = Clips(a.seed * 1_000_003 + step, tuple(map(int, a.frames_range.split(","))),

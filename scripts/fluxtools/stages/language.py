@@ -129,31 +129,11 @@ class Texts(torch.utils.data.IterableDataset):
 MOTION = [name for name, _ in OBJECT_SLOTS].index("motion")
 
 
-# Object slots whose values are words the answers use: their part of an object row is the LM's own
-# embedding of the word (mean over its pieces), so reading "red" from a row is copying a word, not
-# decoding a private code (with learned codes the LM never learnt to read colour or shape).
-WORD_SLOTS = ("colour", "shape", "size", "motion")
-FUNCTION_PIECES = ("▁and", "▁to", "▁the")  # "down and to the left" reads as down + left
-
-
-def word_table(sp):
-    """[OBJECT_VALUES, 6] int64: the piece ids of each word-slot value (-1 padded; all -1 for the
-    other slots)."""
-    table = np.full((OBJECT_VALUES, 6), -1, np.int64)
-    for (name, values), off in zip(OBJECT_SLOTS, OBJECT_OFFSETS):
-        if name in WORD_SLOTS:
-            for i, v in enumerate(values):
-                ids = [t for t in sp.encode(v) if sp.id_to_piece(t) not in FUNCTION_PIECES][:6]
-                table[off + i, :len(ids)] = ids
-    return torch.from_numpy(table)
-
-
 class Reader(nn.Module):
     """The LM plus what stands in for the video in this stage: scene-slot and object-slot
-    embeddings (word slots through the LM's own word embeddings, `word_ids`) and the filler row of
-    background patches."""
+    embeddings and the filler row of background patches."""
 
-    def __init__(self, llm_cfg, word_ids=None):
+    def __init__(self, llm_cfg):
         super().__init__()
         self.llm = LlamaForCausalLM(LlamaConfig(**llm_cfg))
         d = llm_cfg["hidden_size"]
@@ -164,26 +144,13 @@ class Reader(nn.Module):
         self.filler = nn.Parameter(torch.randn(d) * 0.02)
         self.register_buffer("scene_offsets", torch.from_numpy(GLOBAL_OFFSETS))
         self.register_buffer("obj_offsets", torch.from_numpy(OBJECT_OFFSETS))
-        if word_ids is not None:
-            self.register_buffer("word_ids", word_ids)
-            self.word_gain = nn.Parameter(torch.tensor(1.0))
-        else:
-            self.word_ids = None
 
     def scene_row(self, scene):
         return self.scene(torch.as_tensor(scene) + self.scene_offsets).sum(0)
 
     def object_rows(self, records):
         """[n, D] one row per object record [n, slots]."""
-        idx = torch.as_tensor(records) + self.obj_offsets
-        e = self.obj(idx)
-        if self.word_ids is not None:
-            ids = self.word_ids[idx]  # [n, slots, 6]
-            m = (ids >= 0).float()
-            we = (self.llm.get_input_embeddings()(ids.clamp(min=0)) * m[..., None]).sum(-2)
-            n = m.sum(-1, keepdim=True)
-            e = torch.where(n > 0, self.word_gain * we / n.clamp(min=1), e)
-        return e.sum(1)
+        return self.obj(torch.as_tensor(records) + self.obj_offsets).sum(1)
 
     def oracle_rows(self, scene, records, k, rng, noise=0.02, short=False):
         """[1 + k', D]: the scene row, then k' >= k rows: 1-12 copies of each object's row (moving
@@ -307,8 +274,6 @@ def main():
     ap.add_argument("--eval-every", type=int, default=300)
     ap.add_argument("--eval-per-task", type=int, default=8, help="held-out items per family and kind (seed 4242) [8]")
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--word-slots", action="store_true",
-                    help="colour, shape, size and motion rows through the LM's word embeddings (WORD_SLOTS)")
     ap.add_argument("--init", default=None, help="start a new run from committed stage weights (weights/stages/language.safetensors)")
     ap.add_argument("--save-weights", default=None, help="write the run's weights (f16) to this .safetensors and stop")
     a = ap.parse_args()
@@ -326,8 +291,7 @@ def main():
             init_cfg = json.load(f)["llm_cfg"]
     cfg = state["llm_cfg"] if state else init_cfg or llm_config(sp.get_piece_size(), a.hidden, a.layers, a.heads, a.heads,
                                                     a.mlp, 2048, sp.bos_id(), sp.eos_id())
-    words = state["model"].get("word_ids") if state else (word_table(sp) if a.word_slots else None)
-    model = Reader(cfg, words)
+    model = Reader(cfg)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01)
     step = 0
     if state:
@@ -337,7 +301,9 @@ def main():
     elif a.init:
         load_weights(a.init, {"reader": model})
     if a.save_weights:
-        save_weights(a.save_weights, {"reader": model}, {"llm_cfg": cfg, "step": step, "args": state["args"] if state else vars(a)})  # the run's settings
+        # The run's own settings, not this invocation's.
+        save_weights(a.save_weights, {"reader": model},
+                     {"llm_cfg": cfg, "step": step, "args": state["args"] if state else vars(a)})
         return
     lo, hi = (int(v) for v in a.rows.split(","))
     # Curriculum: a tiny model finds one object row among hundreds of positions only slowly (the
