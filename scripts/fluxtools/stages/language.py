@@ -65,9 +65,12 @@ def chat_ids(sp, tpl, turns, short):
             ids = sp.encode(f"User: {q}\n")
             after, mask = after + ids, mask + [False] * len(ids)
         if i < len(turns) - 1:
-            ids = sp.encode(f"{gen} {a}\n")
+            # Only the answer's own pieces are targets: trained on the turn's closing newline too,
+            # the model learnt to follow an answer with "\n" and more text instead of EOS.
+            ids, answer = sp.encode(f"{gen} {a}\n"), sp.encode(f"{gen} {a}")
             n = len(prefix) if ids[:len(prefix)] == prefix else len(ids)
-            after, mask = after + ids, mask + [False] * n + [True] * (len(ids) - n)
+            m = len(answer) if ids[:len(answer)] == answer else n
+            after, mask = after + ids, mask + [False] * n + [True] * (m - n) + [False] * (len(ids) - m)
     ids = sp.encode(gen)
     return before, after + ids, mask + [False] * len(ids), answer_ids(sp, last[1])
 
