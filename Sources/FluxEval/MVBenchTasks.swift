@@ -41,7 +41,7 @@ public struct MVBenchTaskTable: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw FluxError(.fileNotFound, "\(path): no such task table")
         }
-        guard let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+        guard let root = JSONValue.foundationObject(data) else {
             throw FluxError(.badJSON, "\(path): not a JSON object")
         }
         var table = root, media = "."

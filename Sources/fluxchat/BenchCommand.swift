@@ -93,8 +93,7 @@ struct BenchCommand: ParsableCommand {
             }
             report["lm"] = runs
         }
-        let data = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
-        print(String(decoding: data, as: UTF8.self))
+        print(try JSONValue(checking: report).stable(pretty: true, escapingSlashes: true))
     }
 
     /// "16x224@1024" -> (16, 224, 1024); the budget is optional.

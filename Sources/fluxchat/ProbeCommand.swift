@@ -74,8 +74,7 @@ struct ProbeCommand: ParsableCommand {
                 object["seeks"] = reader.lastStats.seeks
                 object["preprocess_ms"] = (reader.lastStats.convertSeconds * 10_000).rounded() / 10
             }
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-            print(String(decoding: data, as: UTF8.self))
+            print(try JSONValue(checking: object).stable())
             return
         }
         print("path:        \(info.path)")

@@ -30,8 +30,4 @@ final class SelectionAndStoreTests: XCTestCase {
         XCTAssertEqual(Fix.text(path), "{\"id\":\"a\",\"v\":1}\n{\"id\":\"b\",\"v\":2}\n{\"id\":\"a\",\"v\":3}\n{\"id\":\"c\",\"v\":4}\n")
         XCTAssertEqual(try JSONLStore(path: path).ids, ["a", "b", "c"])
     }
-
-    func testStableJSONSortsKeys() throws {
-        XCTAssertEqual(try StableJSON.line(["b": 1, "a": ["y": "p/q", "x": true]]), "{\"a\":{\"x\":true,\"y\":\"p/q\"},\"b\":1}")
-    }
 }
