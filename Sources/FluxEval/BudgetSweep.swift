@@ -82,7 +82,7 @@ public enum BudgetSweep {
     public static func writeBudgets(_ best: [Int: Point], configPath: String) throws {
         guard let data = FileManager.default.contents(atPath: configPath) else { throw FluxError(.fileNotFound, "\(configPath): no such file") }
         guard let obj = JSONValue.foundationObject(data), obj["vision"] is [String: Any] else {
-            throw FluxError(.modelInvalid, "\(configPath): --write needs a bundle config.json with a 'vision' section")
+            throw FluxError(.modelInvalid, "\(configPath): writing the budgets table needs a bundle config.json with a 'vision' section")
         }
         var table: [String: Any] = ((obj["vision"] as? [String: Any])?["budgets"] as? [String: Any]) ?? [:]
         for (b, p) in best { table[String(b)] = ["frames": p.frames, "resolution": p.resolution] }

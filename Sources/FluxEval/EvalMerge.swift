@@ -1,7 +1,7 @@
 import FluxCore
 import Foundation
 
-/// Joins the output folders of shard runs (or of runs split by --offset/--limit) into one.
+/// Joins the output folders of shard runs (or of runs split by offset and limit) into one.
 public enum EvalMerge {
     /// Reads every `samples*.jsonl` (MVBench) or `predictions*.jsonl` (Dream) in `dirs`, whose
     /// settings.json files must agree, drops duplicate keys, and writes one `samples.jsonl` /

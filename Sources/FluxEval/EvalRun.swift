@@ -37,7 +37,7 @@ public enum EvalRun {
         let path = (outDir as NSString).appendingPathComponent("settings.json")
         if FileManager.default.fileExists(atPath: path) {
             guard try JSONValue.read(path).stable() == JSONValue(checking: settings).stable() else {
-                throw FluxError(.badRequest, "\(path): this folder holds a run with other settings; use another --out (or remove it)")
+                throw FluxError(.badRequest, "\(path): this folder holds a run with other settings; write to another output folder (or remove it)")
             }
         } else {
             try JSONValue(checking: settings).write(to: path)

@@ -19,7 +19,7 @@ public final class JudgeClient {
         let full = endpoint.hasSuffix("/chat/completions") ? endpoint
             : (endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint) + "/chat/completions"
         guard let u = URL(string: full), let scheme = u.scheme, ["http", "https"].contains(scheme), u.host != nil else {
-            throw FluxError(.badRequest, "--endpoint must be an http(s) URL, got '\(endpoint)'")
+            throw FluxError(.badRequest, "endpoint must be an http(s) URL, got '\(endpoint)'")
         }
         url = u; self.model = model; self.apiKey = apiKey; self.timeout = timeout; self.retries = max(0, retries)
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import FluxChat
 import FluxCore
 import FluxVideo
 
@@ -18,7 +19,7 @@ struct ProbeCommand: ParsableCommand {
     var video: String
 
     @Option(help: "Frames to sample by the segment-midpoint rule.")
-    var frames: Int = 16
+    var frames: Int = RequestDefaults.toolFrames
 
     @Option(help: "Start of the sampled span in seconds (default: start of the clip).")
     var start: Double?
@@ -36,7 +37,7 @@ struct ProbeCommand: ParsableCommand {
     var decode = false
 
     @Option(help: "Crop size used with --decode.")
-    var resolution: Int = 224
+    var resolution: Int = RequestDefaults.toolResolution
 
     @Option(help: "How --decode reaches the frames: automatic (seek when it skips decoding), linear, seek.")
     var strategy: DecodeStrategy = .automatic
