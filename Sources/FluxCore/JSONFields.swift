@@ -37,19 +37,46 @@ extension JSONValue {
 
         public func has(_ key: String) -> Bool { self[key] != nil }
 
-        private func wrongType(_ key: String, _ expected: String) -> FluxError {
-            FluxError(.modelInvalid, "\(source): field '\(key)' must be \(expected)")
-        }
-
         private func missing(_ key: String) -> FluxError { FluxError(.modelInvalid, "\(source): missing field '\(key)'") }
 
+        /// The field read by `read`; nil when absent or null; a type error naming `expected` otherwise.
+        private func typed<T>(_ key: String, _ expected: String, _ read: (JSONValue) -> T?) throws -> T? {
+            guard let v = self[key] else { return nil }
+            guard let t = read(v) else { throw FluxError(.modelInvalid, "\(source): field '\(key)' must be \(expected)") }
+            return t
+        }
+
         public func optionalInt(_ key: String) throws -> Int? {
-            switch self[key] {
-            case nil: return nil
-            case .int(let i)?: return i
-            case .double(let d)? where d == d.rounded() && abs(d) < 9e15: return Int(d)
-            default: throw wrongType(key, "an integer")
+            try typed(key, "an integer") {
+                if case .int(let i) = $0 { return i }
+                if case .double(let d) = $0, d == d.rounded(), abs(d) < 9e15 { return Int(d) }
+                return nil
             }
+        }
+
+        public func optionalDouble(_ key: String) throws -> Double? {
+            try typed(key, "a number") {
+                if case .int(let i) = $0 { return Double(i) }
+                if case .double(let d) = $0 { return d }
+                return nil
+            }
+        }
+
+        public func optionalBool(_ key: String) throws -> Bool? {
+            try typed(key, "true or false") { if case .bool(let b) = $0 { b } else { nil } }
+        }
+
+        public func optionalString(_ key: String) throws -> String? {
+            try typed(key, "a string") { if case .string(let s) = $0 { s } else { nil } }
+        }
+
+        public func optionalArray(_ key: String) throws -> [JSONValue]? {
+            try typed(key, "an array") { if case .array(let a) = $0 { a } else { nil } }
+        }
+
+        /// A nested object; its errors name "source (key)".
+        public func optionalObject(_ key: String) throws -> Fields? {
+            try typed(key, "an object") { if case .object(let o) = $0 { Fields(o, source: "\(source) (\(key))") } else { nil } }
         }
 
         public func int(_ key: String) throws -> Int {
@@ -57,59 +84,14 @@ extension JSONValue {
             return v
         }
 
-        public func int(_ key: String, default d: Int) throws -> Int { try optionalInt(key) ?? d }
-
-        public func optionalDouble(_ key: String) throws -> Double? {
-            switch self[key] {
-            case nil: return nil
-            case .int(let i)?: return Double(i)
-            case .double(let d)?: return d
-            default: throw wrongType(key, "a number")
-            }
-        }
-
         public func double(_ key: String) throws -> Double {
             guard let v = try optionalDouble(key) else { throw missing(key) }
             return v
         }
 
+        public func int(_ key: String, default d: Int) throws -> Int { try optionalInt(key) ?? d }
         public func double(_ key: String, default d: Double) throws -> Double { try optionalDouble(key) ?? d }
-
-        public func optionalBool(_ key: String) throws -> Bool? {
-            switch self[key] {
-            case nil: return nil
-            case .bool(let b)?: return b
-            default: throw wrongType(key, "true or false")
-            }
-        }
-
         public func bool(_ key: String, default d: Bool) throws -> Bool { try optionalBool(key) ?? d }
-
-        public func optionalString(_ key: String) throws -> String? {
-            switch self[key] {
-            case nil: return nil
-            case .string(let s)?: return s
-            default: throw wrongType(key, "a string")
-            }
-        }
-
         public func string(_ key: String, default d: String) throws -> String { try optionalString(key) ?? d }
-
-        /// A nested object; its errors name "source (key)".
-        public func optionalObject(_ key: String) throws -> Fields? {
-            switch self[key] {
-            case nil: return nil
-            case .object(let pairs)?: return Fields(pairs, source: "\(source) (\(key))")
-            default: throw wrongType(key, "an object")
-            }
-        }
-
-        public func optionalArray(_ key: String) throws -> [JSONValue]? {
-            switch self[key] {
-            case nil: return nil
-            case .array(let a)?: return a
-            default: throw wrongType(key, "an array")
-            }
-        }
     }
 }

@@ -37,11 +37,7 @@ struct EncodeCommand: ParsableCommand {
     @Option(help: "Token budget K: keep at most K patch tokens by group-dynamic selection (default: keep all).")
     var budget: Int?
 
-    @Option(help: "Start of the sampled span in seconds (default: start of the clip).")
-    var start: Double?
-
-    @Option(help: "End of the sampled span in seconds (default: end of the clip).")
-    var end: Double?
+    @OptionGroup var span: SpanOptions
 
     @Option(help: "Output safetensors file.")
     var out: String
@@ -52,7 +48,7 @@ struct EncodeCommand: ParsableCommand {
         guard (video == nil) != (pixels == nil) else {
             throw ValidationError("give exactly one of --video and --pixels")
         }
-        if pixels != nil, frames != nil || resolution != nil || start != nil || end != nil {
+        if pixels != nil, frames != nil || resolution != nil || span.start != nil || span.end != nil {
             throw ValidationError("--frames, --resolution, --start and --end apply to --video only")
         }
     }
@@ -81,7 +77,7 @@ struct EncodeCommand: ParsableCommand {
                     throw FluxError(.badRequest, "resolution: \(resolution) is not a multiple of the patch size \(p)")
                 }
             }
-            let clip = try VideoLoader.load(path: video, frames: frames, resolution: resolution, start: start, end: end)
+            let clip = try VideoLoader.load(path: video, frames: frames, resolution: resolution, start: span.start, end: span.end)
             input = clip.pixels
             meta["frame_indices"] = clip.indices.map(String.init).joined(separator: ",")
         } else {

@@ -21,11 +21,7 @@ struct ProbeCommand: ParsableCommand {
     @Option(help: "Frames to sample by the segment-midpoint rule.")
     var frames: Int = RequestDefaults.toolFrames
 
-    @Option(help: "Start of the sampled span in seconds (default: start of the clip).")
-    var start: Double?
-
-    @Option(help: "End of the sampled span in seconds (default: end of the clip).")
-    var end: Double?
+    @OptionGroup var span: SpanOptions
 
     @Option(help: "Sample at this many frames per second instead (default: off).")
     var fps: Double?
@@ -50,9 +46,9 @@ struct ProbeCommand: ParsableCommand {
         let info = reader.info
         let indices: [Int]
         if let fps {
-            indices = try VideoLoader.sampleIndices(info: info, fps: fps, maxFrames: maxFrames, start: start, end: end)
+            indices = try VideoLoader.sampleIndices(info: info, fps: fps, maxFrames: maxFrames, start: span.start, end: span.end)
         } else {
-            indices = try VideoLoader.sampleIndices(info: info, frames: frames, start: start, end: end)
+            indices = try VideoLoader.sampleIndices(info: info, frames: frames, start: span.start, end: span.end)
         }
         var timestamps = indices.map { Double($0 - info.firstIndex) / info.fps }
         var decodeMS: Double?
