@@ -15,7 +15,7 @@ final class DefaultsDocumentationTests: XCTestCase {
             "`default_budget`, else \(d.budget);", "max tokens: \(d.maxTokens) (eval: MVBench \(d.mvbenchMaxTokens), Dream-1k \(d.dreamMaxTokens),",
             "temperature: \(Int(d.temperature)) (greedy)", "top-k: \(d.topK) (off)", "top-p: \(Int(d.topP)) (off)", "seed: \(d.seed);",
             "stream: \(d.stream).", "frames 1...\(Limits.maxFrames), resolution 1...\(Limits.maxResolution),",
-            "budget 1...\(Limits.maxBudget), \(Limits.maxInputTokens) patch tokens", "max tokens 0...\(Limits.maxNewTokens).",
+            "budget 1...\(Limits.maxBudget), \(Limits.maxInputTokens) patch tokens", "max tokens 0...\(Limits.maxNewTokens), seed 0...\(Limits.maxSeed).",
             "`probe` and `bench` \(d.toolFrames) frames (MVBench's reference sampling) at \(d.toolResolution);",
             "without `--budget` keeps every token, so \(d.encodeFrames) frames at \(d.toolResolution) (what the default rule plans for budget \(d.budget)).",
         ] {
