@@ -16,7 +16,7 @@ public struct DreamConfig {
     public var progress: Bool
     public var extraSettings: [String: Any]
 
-    public init(video: RequestSettings = RequestSettings(), maxTokens: Int = RequestDefaults.dreamMaxTokens, seed: UInt64 = 0,
+    public init(video: RequestSettings = RequestSettings(), maxTokens: Int = RequestDefaults.dreamMaxTokens, seed: UInt64 = RequestDefaults.seed,
                 mediaDir: String, selection: RunSelection = RunSelection(), outDir: String, progress: Bool = true,
                 extraSettings: [String: Any] = [:]) {
         self.video = video; self.maxTokens = maxTokens; self.seed = seed

@@ -18,7 +18,7 @@ public struct MVBenchConfig {
     public var extraSettings: [String: Any]
 
     public init(video: RequestSettings = RequestSettings(), match: MatchRule = .reference,
-                scoring: Scoring = .generate, maxTokens: Int = RequestDefaults.mvbenchMaxTokens, seed: UInt64 = 0, selection: RunSelection = RunSelection(),
+                scoring: Scoring = .generate, maxTokens: Int = RequestDefaults.mvbenchMaxTokens, seed: UInt64 = RequestDefaults.seed, selection: RunSelection = RunSelection(),
                 outDir: String, progress: Bool = true, extraSettings: [String: Any] = [:]) {
         self.video = video; self.match = match; self.scoring = scoring
         self.maxTokens = maxTokens; self.seed = seed; self.selection = selection; self.outDir = outDir
