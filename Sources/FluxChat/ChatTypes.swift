@@ -29,21 +29,13 @@ public struct ChatRequest: Sendable {
 
 /// Where the time of one request went, as the protocol reports it.
 public struct ChatStats: Sendable {
-    public var frames = 0
-    public var resolution = 0
-    public var budget = 0
-    public var visualTokens = 0
-    public var promptTokens = 0
-    /// Prompt positions whose keys and values came from the previous request (not prefilled again).
-    public var reusedTokens = 0
-    public var generatedTokens = 0
-    public var decodeMs = 0.0
-    public var encodeMs = 0.0
-    public var prefillMs = 0.0
-    public var generateMs = 0.0
-    /// From the start of the request to the first streamed text.
-    public var firstTokenMs = 0.0
-    public var totalMs = 0.0
+    /// The video's plan.
+    public var frames = 0, resolution = 0, budget = 0
+    /// Token counts. `reusedTokens`: prompt positions whose keys and values came from the previous
+    /// request (not prefilled again).
+    public var visualTokens = 0, promptTokens = 0, reusedTokens = 0, generatedTokens = 0
+    /// Stage times; `firstTokenMs` from the start of the request to the first streamed text.
+    public var decodeMs = 0.0, encodeMs = 0.0, prefillMs = 0.0, generateMs = 0.0, firstTokenMs = 0.0, totalMs = 0.0
     public var videoCacheHit = false
 
     public init() {}

@@ -25,7 +25,7 @@ public final class ModelBundle: @unchecked Sendable {
     public init(directory: String) throws {
         let dir = directory as NSString
         let configPath = dir.appendingPathComponent("config.json")
-        let json = try JSONObject(contentsOf: configPath)
+        let json = try JSONValue.Fields(contentsOf: configPath)
         guard let v = try json.optionalObject("vision"), let p = try json.optionalObject("projector"),
               let l = try json.optionalObject("llm") else {
             throw FluxError(.modelInvalid, "\(configPath): a bundle config needs the sections 'vision', 'projector' and 'llm'")

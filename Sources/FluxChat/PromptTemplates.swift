@@ -57,22 +57,18 @@ public struct PromptTemplates: Sendable, Equatable {
     }
 
     private init(chat: [String: String], mvbench: [String: String], dream: [String: String], source: String) throws {
-        func get(_ d: [String: String], _ key: String, _ file: String) throws -> String {
-            guard let v = d[key] else { throw FluxError(.fileInvalid, "\(source) \(file): missing key '\(key)'") }
-            return v
+        /// The keys of one file; a missing key names the file.
+        func keys(_ d: [String: String], _ file: String) -> (String) throws -> String {
+            { key in
+                guard let v = d[key] else { throw FluxError(.fileInvalid, "\(source) \(file): missing key '\(key)'") }
+                return v
+            }
         }
-        defaultSystem = try get(chat, "default_system", "chat.txt")
-        system = try get(chat, "system", "chat.txt")
-        user = try get(chat, "user", "chat.txt")
-        userVideo = try get(chat, "user_video", "chat.txt")
-        assistant = try get(chat, "assistant", "chat.txt")
-        generation = try get(chat, "generation", "chat.txt")
-        stop = try get(chat, "stop", "chat.txt")
-        mvbenchSystem = try get(mvbench, "system", "mvbench.txt")
-        mvbenchQuestion = try get(mvbench, "question", "mvbench.txt")
-        mvbenchOption = try get(mvbench, "option", "mvbench.txt")
-        mvbenchPrefill = try get(mvbench, "prefill", "mvbench.txt")
-        dreamPrompt = try get(dream, "prompt", "dream.txt")
+        let c = keys(chat, "chat.txt"), m = keys(mvbench, "mvbench.txt")
+        (defaultSystem, system, user, userVideo) = (try c("default_system"), try c("system"), try c("user"), try c("user_video"))
+        (assistant, generation, stop) = (try c("assistant"), try c("generation"), try c("stop"))
+        (mvbenchSystem, mvbenchQuestion, mvbenchOption, mvbenchPrefill) = (try m("system"), try m("question"), try m("option"), try m("prefill"))
+        dreamPrompt = try keys(dream, "dream.txt")("prompt")
         guard userVideo.components(separatedBy: "{video}").count == 2 else {
             throw FluxError(.fileInvalid, "\(source) chat.txt: user_video must contain {video} exactly once")
         }

@@ -26,15 +26,14 @@ public struct ProtocolRequest {
             throw LineError(id: .null, error: FluxError(.badJSON, "the line is not valid UTF-8"))
         }
         if text.allSatisfy({ $0.isWhitespace }) { return nil }
-        guard let parsed = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) else {
+        guard let parsed = try? JSONValue.parse(Data(text.utf8), source: "request") else {
             throw LineError(id: .null, error: FluxError(.badJSON, "the line is not valid JSON"))
         }
-        guard let dict = parsed as? [String: Any] else {
+        guard let fields = try? JSONValue.Fields(parsed, source: "request") else {
             throw LineError(id: .null, error: FluxError(.badRequest, "a request must be a JSON object"))
         }
         var id = JSONValue.null
-        if let raw = dict["id"], !(raw is NSNull) {
-            let v = JSONValue(any: raw)
+        if let v = fields["id"] {
             switch v {
             case .string, .int, .double: id = v
             default: throw LineError(id: .null, error: FluxError(.badRequest, "field 'id' must be a string or a number"))
@@ -42,8 +41,8 @@ public struct ProtocolRequest {
         }
         self.id = id
         do {
-            // Field errors from JSONObject (model_invalid, meant for config files) become bad_request.
-            do { op = try Self.op(JSONObject(dict: dict, source: "request"), base: base) } catch let e as FluxError where e.code == .modelInvalid {
+            // Field errors from JSONValue.Fields (model_invalid, meant for config files) become bad_request.
+            do { op = try Self.op(fields, base: base) } catch let e as FluxError where e.code == .modelInvalid {
                 throw FluxError(.badRequest, e.message)
             }
         } catch let e as FluxError {
@@ -51,7 +50,7 @@ public struct ProtocolRequest {
         }
     }
 
-    private static func op(_ r: JSONObject, base: RequestSettings) throws -> Op {
+    private static func op(_ r: JSONValue.Fields, base: RequestSettings) throws -> Op {
         switch try r.string("op", default: "generate") {
         case "generate":
             return .generate(ChatRequest(messages: try messages(r), video: try video(r), options: try options(r),
@@ -68,10 +67,10 @@ public struct ProtocolRequest {
     }
 
     /// `messages` (client-held history) then `prompt` as the last user turn.
-    private static func messages(_ r: JSONObject) throws -> [ChatMessage] {
+    private static func messages(_ r: JSONValue.Fields) throws -> [ChatMessage] {
         var messages: [ChatMessage] = []
         for (i, item) in (try r.optionalArray("messages") ?? []).enumerated() {
-            guard let m = item as? [String: Any], let roleName = m["role"] as? String, let content = m["content"] as? String else {
+            guard let m = try? JSONValue.Fields(item, source: "request"), let roleName = try? m.optionalString("role"), let content = try? m.optionalString("content") else {
                 throw FluxError(.badRequest, "messages[\(i)] must be {\"role\": string, \"content\": string}")
             }
             guard let role = ChatMessage.Role(rawValue: roleName) else {
@@ -84,15 +83,15 @@ public struct ProtocolRequest {
         return messages
     }
 
-    private static func options(_ r: JSONObject) throws -> [String]? {
+    private static func options(_ r: JSONValue.Fields) throws -> [String]? {
         try r.optionalArray("options")?.enumerated().map { i, v in
-            guard let s = v as? String else { throw FluxError(.badRequest, "options[\(i)] must be a string") }
+            guard case .string(let s) = v else { throw FluxError(.badRequest, "options[\(i)] must be a string") }
             return s
         }
     }
 
     /// The `video` field; the fields that shape a video are refused without one.
-    private static func video(_ r: JSONObject) throws -> String? {
+    private static func video(_ r: JSONValue.Fields) throws -> String? {
         guard let path = try r.optionalString("video") else {
             for k in ["frames", "resolution", "budget", "start", "end"] where r.has(k) {
                 throw FluxError(.badRequest, "field '\(k)' needs 'video'")
@@ -103,7 +102,7 @@ public struct ProtocolRequest {
     }
 
     /// The request's own settings; type errors name the field.
-    private static func settings(_ r: JSONObject) throws -> RequestSettings {
+    private static func settings(_ r: JSONValue.Fields) throws -> RequestSettings {
         var seed: UInt64?
         if let v = try r.optionalInt("seed") {
             guard v >= 0 else { throw FluxError(.badRequest, "seed must be >= 0, got \(v)") }

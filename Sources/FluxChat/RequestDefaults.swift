@@ -25,6 +25,17 @@ public enum RequestDefaults {
     public static let mvbenchMaxTokens = 100
     public static let dreamMaxTokens = 512
 
+    // Tools that decode or encode without a model's budget plan need a fixed sample. No request
+    // uses these: a request's frames and resolution come from its plan (BudgetPlanner).
+    /// `probe` and `bench`'s video stage: 16 frames, MVBench's reference sampling (VideoChat2;
+    /// eval's fixed count before plans), so probe shows and bench times a benchmark-sized sample.
+    public static let toolFrames = 16
+    /// `encode --video` without `--budget` keeps every patch token, so it samples what the default
+    /// rule plans for the default budget: 8 frames at 224 (2 x 1024 tokens before selection).
+    public static let encodeFrames = 8
+    /// The crop of all three: the default rule's resolution for budgets of 1024 and more.
+    public static let toolResolution = 224
+
     /// How `--help` states the budget's default.
     public static let budgetHelp = "the model's default_budget, else \(budget)"
 }

@@ -3,21 +3,19 @@
 /// ProtocolServer) and a message that names the file or field at fault.
 public struct FluxError: Error, CustomStringConvertible, Equatable, Sendable {
     public enum Code: String, Sendable, CaseIterable {
-        case badJSON = "bad_json"
-        case badRequest = "bad_request"
-        case lineTooLong = "line_too_long"
-        case videoNotFound = "video_not_found"
-        case videoUnreadable = "video_unreadable"
-        case videoTooLarge = "video_too_large"
-        case budgetOutOfRange = "budget_out_of_range"
-        case contextOverflow = "context_overflow"
+        // What the request said.
+        case badJSON = "bad_json", badRequest = "bad_request", lineTooLong = "line_too_long"
+        // The video it named.
+        case videoNotFound = "video_not_found", videoUnreadable = "video_unreadable", videoTooLarge = "video_too_large"
+        // What the model can take.
+        case budgetOutOfRange = "budget_out_of_range", contextOverflow = "context_overflow"
+        // The model's files.
         case fileNotFound = "file_not_found"
         /// A safetensors, config or tokenizer file that exists but cannot be used.
         case fileInvalid = "file_invalid"
         /// Files that parse but do not fit together (missing tensor, wrong shape, bad config value).
         case modelInvalid = "model_invalid"
-        case ioError = "io_error"
-        case `internal` = "internal"
+        case ioError = "io_error", `internal` = "internal"
     }
 
     public let code: Code

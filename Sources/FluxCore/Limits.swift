@@ -11,6 +11,8 @@ public enum Limits {
     public static let maxBudget = 16_384
     /// Most tokens one reply may generate.
     public static let maxNewTokens = 1 << 20
+    /// Largest seed: records (settings.json, a saved transcript) hold it as a JSON integer.
+    public static let maxSeed = UInt64(Int.max)
 
     /// `n` when it is a frame count in 1...maxFrames; `field` names it in the error.
     @discardableResult

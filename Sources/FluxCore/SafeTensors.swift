@@ -72,7 +72,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
 
     private static func parseHeader(_ data: Data, dataSize: Int, path: String) throws -> ([String: TensorInfo], [String: String]) {
         let obj: Any
-        do { obj = try JSONSerialization.jsonObject(with: data) } catch {
+        do { obj = try JSONValue.parse(data, source: path).foundationValue } catch {
             throw FluxError(.fileInvalid, "\(path): header is not valid JSON")
         }
         guard let dict = obj as? [String: Any] else { throw FluxError(.fileInvalid, "\(path): header is not a JSON object") }
@@ -212,7 +212,7 @@ public enum SafeTensorsWriter {
             header[name] = ["dtype": blob.dtype.rawValue, "shape": blob.shape, "data_offsets": [offset, offset + blob.bytes.count]]
             offset += blob.bytes.count
         }
-        var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        var json = Data(try JSONValue(checking: header).stable(escapingSlashes: true).utf8)
         // Pad the header with spaces so the data section starts 8-byte aligned.
         while (8 + json.count) % 8 != 0 { json.append(0x20) }
         var out = Data()

@@ -90,7 +90,7 @@ public enum AutoDQ {
             if let b = s.lastIndex(of: "}") { s = String(s[...b]) } else { s += "}" }
         }
         s = s.replacingOccurrences(of: #",\s*([\]}])"#, with: "$1", options: .regularExpression)
-        return (try? JSONSerialization.jsonObject(with: Data(s.utf8))) as? [String: Any]
+        return JSONValue.foundationObject(Data(s.utf8))
     }
 
     /// Per-source and overall recall, precision and F1 from judged records

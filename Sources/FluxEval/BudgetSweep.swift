@@ -47,9 +47,9 @@ public enum BudgetSweep {
         let best = bestPlans(points)
         let json: [String: Any] = [
             "plans": points.map { ["budget": $0.budget, "frames": $0.frames, "resolution": $0.resolution, "correct": $0.correct,
-                                   "total": $0.total, "accuracy": StableJSON.round2($0.accuracy)] },
+                                   "total": $0.total, "accuracy": JSONValue.round2($0.accuracy)] },
             "best": Dictionary(uniqueKeysWithValues: best.map { (String($0.key), ["frames": $0.value.frames, "resolution": $0.value.resolution,
-                                                                                   "accuracy": StableJSON.round2($0.value.accuracy)]) }),
+                                                                                   "accuracy": JSONValue.round2($0.value.accuracy)]) }),
             "skipped": skipped,
             "selection": ["offset": base.selection.offset, "limit": base.selection.limit.map { $0 as Any } ?? NSNull()] as [String: Any],
             "settings": base.extraSettings.merging(["version": FluxVersion.string, "budgets": budgets, "frames": frames,
@@ -57,7 +57,7 @@ public enum BudgetSweep {
                                                     "scoring": base.scoring.rawValue, "max_tokens": base.maxTokens],
                                                    uniquingKeysWith: { a, _ in a }),
         ]
-        try StableJSON.write(json, to: (base.outDir as NSString).appendingPathComponent("sweep.json"))
+        try JSONValue(checking: json).write(to: (base.outDir as NSString).appendingPathComponent("sweep.json"))
         let svg = SweepPlot.svg(points: points, best: best)
         let path = (base.outDir as NSString).appendingPathComponent("sweep.svg")
         guard FileManager.default.createFile(atPath: path, contents: Data(svg.utf8)) else { throw FluxError(.ioError, "\(path): cannot write") }
@@ -81,25 +81,19 @@ public enum BudgetSweep {
     /// "resolution"}}), replacing that member only; every other byte of the file stays.
     public static func writeBudgets(_ best: [Int: Point], configPath: String) throws {
         guard let data = FileManager.default.contents(atPath: configPath) else { throw FluxError(.fileNotFound, "\(configPath): no such file") }
-        guard let obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any], obj["vision"] is [String: Any] else {
-            throw FluxError(.modelInvalid, "\(configPath): --write needs a bundle config.json with a 'vision' section")
+        guard let obj = JSONValue.foundationObject(data), obj["vision"] is [String: Any] else {
+            throw FluxError(.modelInvalid, "\(configPath): writing the budgets table needs a bundle config.json with a 'vision' section")
         }
         var table: [String: Any] = ((obj["vision"] as? [String: Any])?["budgets"] as? [String: Any]) ?? [:]
         for (b, p) in best { table[String(b)] = ["frames": p.frames, "resolution": p.resolution] }
         var bytes = [UInt8](data)
-        let value = [UInt8](try StableJSON.line(table).utf8)
         do {
-            let (top, _) = try JSONSpans.members(bytes, 0)
+            let (top, _) = try JSONText.members(bytes, 0)
             guard let vision = top.first(where: { $0.key == "vision" }) else { throw FluxError(.modelInvalid, "no vision") }
-            let (members, close) = try JSONSpans.members(bytes, vision.value.lowerBound)
-            if let m = members.first(where: { $0.key == "budgets" }) {
-                bytes.replaceSubrange(m.value, with: value)
-            } else {
-                bytes.insert(contentsOf: Array((members.isEmpty ? "" : ", ").utf8) + Array("\"budgets\": ".utf8) + value, at: close)
-            }
+            try JSONText.set("budgets", to: JSONValue(checking: table), inObjectAt: vision.value.lowerBound, of: &bytes)
         } catch let e as FluxError {
             throw FluxError(.modelInvalid, "\(configPath): \(e.message)")
         }
-        try StableJSON.writeAtomically(Data(bytes), to: configPath)
+        try JSONValue.writeAtomically(Data(bytes), to: configPath)
     }
 }

@@ -12,7 +12,7 @@ public enum DreamJudge {
                            progress: Bool = true) throws -> [String: Any] {
         let records = try DreamRecords.load(path: predictions)
         let objects = try records.map { r -> [String: Any] in
-            guard let o = (try? JSONSerialization.jsonObject(with: Data(r.text.utf8))) as? [String: Any] else {
+            guard let o = JSONValue.foundationObject(Data(r.text.utf8)) else {
                 throw FluxError(.badJSON, "\(predictions): record \(r.key) does not parse")
             }
             return o
@@ -26,7 +26,7 @@ public enum DreamJudge {
             var rec: [String: Any] = ["key": r.key, "idx": r.idx, "dataset": r.dataset, "order": p]
             guard let prediction = DreamRecords.prediction(objects[p]) else {
                 rec["failed"] = "the record carries no prediction"
-                return (try StableJSON.line(rec), rec)
+                return (try JSONValue(checking: rec).stable(), rec)
             }
             do {
                 let s = try AutoDQ.judge(prediction: prediction, reference: r.reference, referenceEvents: r.events, client: client)
@@ -38,11 +38,11 @@ public enum DreamJudge {
             } catch {
                 rec["failed"] = "\(error)"
             }
-            return (try StableJSON.line(rec), rec)
+            return (try JSONValue(checking: rec).stable(), rec)
         }
         var results = AutoDQ.aggregate(done)
         results["settings"] = settings
-        try StableJSON.write(results, to: (outDir as NSString).appendingPathComponent("judge_results\(selection.fileSuffix).json"))
+        try JSONValue(checking: results).write(to: (outDir as NSString).appendingPathComponent("judge_results\(selection.fileSuffix).json"))
         return results
     }
 }

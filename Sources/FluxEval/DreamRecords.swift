@@ -40,7 +40,7 @@ public enum DreamRecords {
         while i < bytes.count, " \t\r\n".utf8.contains(bytes[i]) { i += 1 }
         var spans: [Range<Int>] = []
         if i < bytes.count, bytes[i] == UInt8(ascii: "[") {
-            do { spans = try JSONSpans.elements(bytes, i) } catch { throw FluxError(.badJSON, "\(path): \((error as? FluxError)?.message ?? "")") }
+            do { spans = try JSONText.elements(bytes, i) } catch { throw FluxError(.badJSON, "\(path): \((error as? FluxError)?.message ?? "")") }
         } else {
             var start = 0
             for (j, b) in bytes.enumerated() where b == UInt8(ascii: "\n") {
@@ -52,7 +52,7 @@ public enum DreamRecords {
         }
         return try spans.enumerated().map { n, r in
             let text = String(decoding: bytes[r], as: UTF8.self)
-            guard let obj = (try? JSONSerialization.jsonObject(with: Data(bytes[r]))) as? [String: Any] else {
+            guard let obj = JSONValue.foundationObject(Data(bytes[r])) else {
                 throw FluxError(.badJSON, "\(path): record \(n + 1) is not a JSON object")
             }
             return try record(obj, text: text, source: "\(path): record \(n + 1)")
@@ -80,28 +80,22 @@ public enum DreamRecords {
     /// `record`'s original text with `prediction` written in (every other byte unchanged).
     public static func withPrediction(_ record: DreamRecord, _ prediction: String) throws -> String {
         var b = [UInt8](record.text.utf8)
-        let value = [UInt8](JSONSpans.pythonString(prediction).utf8)
         func setField(objectAt start: Int, key: String) throws {
-            let (members, close) = try JSONSpans.members(b, start)
-            if let m = members.first(where: { $0.key == key }) {
-                b.replaceSubrange(m.value, with: value)
-            } else {
-                b.insert(contentsOf: Array((members.isEmpty ? "" : ", ").utf8) + Array("\"\(key)\": ".utf8) + value, at: close)
-            }
+            try JSONText.set(key, to: .string(prediction), inObjectAt: start, of: &b)
         }
         do {
             switch record.format {
             case .messages:
-                let (top, _) = try JSONSpans.members(b, 0)
+                let (top, _) = try JSONText.members(b, 0)
                 guard let msgs = top.first(where: { $0.key == "messages" }) else { throw FluxError(.badJSON, "no messages") }
                 var target: Range<Int>?
-                for m in try JSONSpans.elements(b, msgs.value.lowerBound) {
-                    let (fields, _) = try JSONSpans.members(b, m.lowerBound)
+                for m in try JSONText.elements(b, msgs.value.lowerBound) {
+                    let (fields, _) = try JSONText.members(b, m.lowerBound)
                     guard let role = fields.first(where: { $0.key == "role" }),
                           String(decoding: b[role.value], as: UTF8.self) == "\"assistant\"",
                           let content = fields.first(where: { $0.key == "content" }) else { continue }
-                    for item in try JSONSpans.elements(b, content.value.lowerBound) {
-                        let (itemFields, _) = try JSONSpans.members(b, item.lowerBound)
+                    for item in try JSONText.elements(b, content.value.lowerBound) {
+                        let (itemFields, _) = try JSONText.members(b, item.lowerBound)
                         if let type = itemFields.first(where: { $0.key == "type" }),
                            String(decoding: b[type.value], as: UTF8.self) == "\"text\"" {
                             target = item
@@ -112,7 +106,7 @@ public enum DreamRecords {
                 guard let target else { throw FluxError(.badJSON, "no assistant text item") }
                 try setField(objectAt: target.lowerBound, key: "text")
             case .flat:
-                let (top, _) = try JSONSpans.members(b, 0)
+                let (top, _) = try JSONText.members(b, 0)
                 guard let t = top.first(where: { $0.key == "text" }) else { throw FluxError(.badJSON, "no text object") }
                 try setField(objectAt: t.value.lowerBound, key: "prediction")
             case .metadata:
@@ -152,7 +146,7 @@ public enum DreamRecords {
         if (name as NSString).pathExtension.isEmpty { name += ".mp4" }
         var events = obj["events"] as? [String]
         if events == nil, let s = obj["events"] as? String, let d = s.data(using: .utf8) {
-            events = (try? JSONSerialization.jsonObject(with: d)) as? [String]
+            events = (try? JSONValue.parse(d, source: "events"))?.foundationValue as? [String]
         }
         return DreamRecord(format: .metadata, text: text, key: key, idx: idx, dataset: obj["source"] as? String ?? "",
                            videoName: name, reference: description, events: events)

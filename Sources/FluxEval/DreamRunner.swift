@@ -16,7 +16,7 @@ public struct DreamConfig {
     public var progress: Bool
     public var extraSettings: [String: Any]
 
-    public init(video: RequestSettings = RequestSettings(), maxTokens: Int = RequestDefaults.dreamMaxTokens, seed: UInt64 = 0,
+    public init(video: RequestSettings = RequestSettings(), maxTokens: Int = RequestDefaults.dreamMaxTokens, seed: UInt64 = RequestDefaults.seed,
                 mediaDir: String, selection: RunSelection = RunSelection(), outDir: String, progress: Bool = true,
                 extraSettings: [String: Any] = [:]) {
         self.video = video; self.maxTokens = maxTokens; self.seed = seed
@@ -67,11 +67,11 @@ public enum DreamRunner {
                 prediction = errorPrediction
             }
             var line = try DreamRecords.withPrediction(r, prediction)
-            guard let obj = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else {
+            guard let obj = JSONValue.foundationObject(Data(line.utf8)) else {
                 throw FluxError(.internal, "record \(r.key): the written-back record does not parse")
             }
             // A pretty-printed metadata record spans lines; the JSONL needs it on one.
-            if line.contains("\n") { line = try StableJSON.line(obj) }
+            if line.contains("\n") { line = try JSONValue(checking: obj).stable() }
             return (line, obj)
         }
         let selected = c.selection.positions(count: records.count)
@@ -86,7 +86,7 @@ public enum DreamRunner {
         let summary: [String: Any] = ["benchmark": "dream", "predictions": done.count, "selected": selected.count,
                                       "errors": predictions.values.filter { $0 == errorPrediction }.count,
                                       "settings": settings]
-        try StableJSON.write(summary, to: (c.outDir as NSString).appendingPathComponent("run\(c.selection.fileSuffix).json"))
+        try JSONValue(checking: summary).write(to: (c.outDir as NSString).appendingPathComponent("run\(c.selection.fileSuffix).json"))
         return summary
     }
 }

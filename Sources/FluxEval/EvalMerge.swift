@@ -1,7 +1,7 @@
 import FluxCore
 import Foundation
 
-/// Joins the output folders of shard runs (or of runs split by --offset/--limit) into one.
+/// Joins the output folders of shard runs (or of runs split by offset and limit) into one.
 public enum EvalMerge {
     /// Reads every `samples*.jsonl` (MVBench) or `predictions*.jsonl` (Dream) in `dirs`, whose
     /// settings.json files must agree, drops duplicate keys, and writes one `samples.jsonl` /
@@ -13,8 +13,8 @@ public enum EvalMerge {
         var settings: Any?
         var settingsLine = ""
         for d in dirs {
-            let s = try StableJSON.read((d as NSString).appendingPathComponent("settings.json"))
-            let line = try StableJSON.line(s)
+            let json = try JSONValue.read((d as NSString).appendingPathComponent("settings.json"))
+            let s = json.foundationValue, line = json.stable()
             if settings == nil { settings = s; settingsLine = line } else if line != settingsLine {
                 throw FluxError(.badRequest, "\(d)/settings.json: settings differ from \(dirs[0])/settings.json; only runs with the same settings merge")
             }
@@ -31,7 +31,7 @@ public enum EvalMerge {
                 let path = (d as NSString).appendingPathComponent(n)
                 guard let data = FileManager.default.contents(atPath: path) else { throw FluxError(.ioError, "\(path): cannot read") }
                 for raw in data.split(separator: UInt8(ascii: "\n")) {
-                    guard let r = (try? JSONSerialization.jsonObject(with: Data(raw))) as? [String: Any],
+                    guard let r = JSONValue.foundationObject(Data(raw)),
                           let key = dream ? DreamRecords.key(r) : r["id"] as? String else { continue }
                     guard seen.insert(key).inserted else { continue }
                     let sortKey = dream ? [(r["idx"] as? Int) ?? 0] : [(r["order"] as? Int) ?? 0]
@@ -48,7 +48,7 @@ public enum EvalMerge {
         if dream { return ["benchmark": "dream", "predictions": lines.count] }
         let records = try JSONLStore.read(out)
         let results = MVBenchResults.summarize(records, settings: s)
-        try StableJSON.write(results, to: (outDir as NSString).appendingPathComponent("results.json"))
+        try JSONValue(checking: results).write(to: (outDir as NSString).appendingPathComponent("results.json"))
         return results
     }
 }

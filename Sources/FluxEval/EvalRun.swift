@@ -36,12 +36,11 @@ public enum EvalRun {
         }
         let path = (outDir as NSString).appendingPathComponent("settings.json")
         if FileManager.default.fileExists(atPath: path) {
-            let old = try StableJSON.read(path)
-            guard try StableJSON.line(old) == StableJSON.line(settings) else {
-                throw FluxError(.badRequest, "\(path): this folder holds a run with other settings; use another --out (or remove it)")
+            guard try JSONValue.read(path).stable() == JSONValue(checking: settings).stable() else {
+                throw FluxError(.badRequest, "\(path): this folder holds a run with other settings; write to another output folder (or remove it)")
             }
         } else {
-            try StableJSON.write(settings, to: path)
+            try JSONValue(checking: settings).write(to: path)
         }
     }
 

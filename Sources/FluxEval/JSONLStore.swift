@@ -29,7 +29,7 @@ public final class JSONLStore {
         for (i, b) in bytes.enumerated() where b == UInt8(ascii: "\n") {
             let line = Data(bytes[lineStart..<i])
             lineStart = i + 1
-            guard let obj = (try? JSONSerialization.jsonObject(with: line)) as? [String: Any], let id = key(obj) else {
+            guard let obj = JSONValue.foundationObject(line), let id = key(obj) else {
                 break
             }
             if !ids.contains(id) {
@@ -64,7 +64,7 @@ public final class JSONLStore {
     public static func read(_ path: String) throws -> [[String: Any]] {
         guard let data = FileManager.default.contents(atPath: path) else { throw FluxError(.fileNotFound, "\(path): no such file") }
         return data.split(separator: UInt8(ascii: "\n")).compactMap {
-            (try? JSONSerialization.jsonObject(with: Data($0))) as? [String: Any]
+            JSONValue.foundationObject(Data($0))
         }
     }
 }

@@ -19,7 +19,7 @@ public final class JudgeClient {
         let full = endpoint.hasSuffix("/chat/completions") ? endpoint
             : (endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint) + "/chat/completions"
         guard let u = URL(string: full), let scheme = u.scheme, ["http", "https"].contains(scheme), u.host != nil else {
-            throw FluxError(.badRequest, "--endpoint must be an http(s) URL, got '\(endpoint)'")
+            throw FluxError(.badRequest, "endpoint must be an http(s) URL, got '\(endpoint)'")
         }
         url = u; self.model = model; self.apiKey = apiKey; self.timeout = timeout; self.retries = max(0, retries)
     }
@@ -42,7 +42,7 @@ public final class JudgeClient {
         req.httpMethod = "POST"
         req.setValue("application/json", forHTTPHeaderField: "Content-Type")
         if let apiKey { req.setValue("Bearer \(apiKey)", forHTTPHeaderField: "Authorization") }
-        req.httpBody = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
+        req.httpBody = Data(try JSONValue(checking: body).stable(escapingSlashes: true).utf8)
         final class Box: @unchecked Sendable { var data: Data?; var status = 0; var error: String? }
         let box = Box()
         let done = DispatchSemaphore(value: 0)
@@ -61,7 +61,7 @@ public final class JudgeClient {
         guard (200..<300).contains(box.status), let data = box.data else {
             throw FluxError(.ioError, "\(url): HTTP status \(box.status)")
         }
-        guard let obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+        guard let obj = JSONValue.foundationObject(data),
               let choices = obj["choices"] as? [[String: Any]], let message = choices.first?["message"] as? [String: Any],
               let content = message["content"] as? String else {
             throw FluxError(.badJSON, "\(url): the reply has no choices[0].message.content")

@@ -37,7 +37,7 @@ public enum MVBenchData {
         var out: [MVBenchItem] = []
         for t in tasks {
             let path = (dataRoot as NSString).appendingPathComponent("json/\(t.jsonFile)")
-            guard let array = try StableJSON.read(path) as? [Any] else {
+            guard let array = try JSONValue.read(path).foundationValue as? [Any] else {
                 throw FluxError(.badJSON, "\(path): expected a JSON array of questions")
             }
             out += records(array, task: t, mediaRoot: mediaRoot, source: path)
@@ -48,7 +48,7 @@ public enum MVBenchData {
     /// The `video` revision's `test.json`: `{"root": {task: prefix}, "meta": {task: [records]}}`.
     /// Its media are pre-cut, so no task is bound; a task id is the `meta` key.
     public static func loadTestJSON(path: String, mediaRoot: String, select: [String]?) throws -> [MVBenchItem] {
-        guard let obj = try StableJSON.read(path) as? [String: Any], let root = obj["root"] as? [String: Any],
+        guard let obj = try JSONValue.read(path).foundationValue as? [String: Any], let root = obj["root"] as? [String: Any],
               let meta = obj["meta"] as? [String: Any] else {
             throw FluxError(.badJSON, "\(path): expected an object with 'root' and 'meta'")
         }

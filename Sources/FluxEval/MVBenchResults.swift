@@ -21,7 +21,7 @@ public enum MVBenchResults {
             if r["correct"] as? Bool == true { correct[task, default: 0] += 1 }
             if r["error"] != nil { errors[task, default: 0] += 1 } else if r["parsed"] as? String == nil { unparsed[task, default: 0] += 1 }
         }
-        func acc(_ c: Int, _ t: Int) -> Double { t > 0 ? StableJSON.round2(100 * Double(c) / Double(t)) : 0 }
+        func acc(_ c: Int, _ t: Int) -> Double { t > 0 ? JSONValue.round2(100 * Double(c) / Double(t)) : 0 }
         var tasks: [String: Any] = [:], leaderboard: [String: Any] = [:], accDict: [String: Any] = [:], errs: [String: Any] = [:]
         var unparsedOut: [String: Any] = [:]
         for (task, t) in total {

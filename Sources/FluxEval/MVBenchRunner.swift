@@ -18,7 +18,7 @@ public struct MVBenchConfig {
     public var extraSettings: [String: Any]
 
     public init(video: RequestSettings = RequestSettings(), match: MatchRule = .reference,
-                scoring: Scoring = .generate, maxTokens: Int = RequestDefaults.mvbenchMaxTokens, seed: UInt64 = 0, selection: RunSelection = RunSelection(),
+                scoring: Scoring = .generate, maxTokens: Int = RequestDefaults.mvbenchMaxTokens, seed: UInt64 = RequestDefaults.seed, selection: RunSelection = RunSelection(),
                 outDir: String, progress: Bool = true, extraSettings: [String: Any] = [:]) {
         self.video = video; self.match = match; self.scoring = scoring
         self.maxTokens = maxTokens; self.seed = seed; self.selection = selection; self.outDir = outDir
@@ -61,10 +61,10 @@ public enum MVBenchRunner {
             var r = answer(items[p], answerer: answerer, config: c)
             r["id"] = items[p].id
             r["order"] = p
-            return (try StableJSON.line(r), r)
+            return (try JSONValue(checking: r).stable(), r)
         }
         let results = MVBenchResults.summarize(records, settings: settings)
-        try StableJSON.write(results, to: (c.outDir as NSString).appendingPathComponent("results\(c.selection.fileSuffix).json"))
+        try JSONValue(checking: results).write(to: (c.outDir as NSString).appendingPathComponent("results\(c.selection.fileSuffix).json"))
         return results
     }
 
@@ -93,9 +93,9 @@ public enum MVBenchRunner {
             r["parsed"] = AnswerMatch.letter(in: prediction, count: item.candidates.count) ?? NSNull()
             r["correct"] = AnswerMatch.isCorrect(prediction: prediction, gt: r["gt"] as? String ?? "", rule: c.match)
             r["stop"] = a.stop
-            r["timings"] = ["decode_ms": StableJSON.round2(a.decodeMs), "encode_ms": StableJSON.round2(a.encodeMs),
-                            "prefill_ms": StableJSON.round2(a.prefillMs), "generate_ms": StableJSON.round2(a.generateMs),
-                            "total_ms": StableJSON.round2(Timing.nowMs() - t0)]
+            r["timings"] = ["decode_ms": JSONValue.round2(a.decodeMs), "encode_ms": JSONValue.round2(a.encodeMs),
+                            "prefill_ms": JSONValue.round2(a.prefillMs), "generate_ms": JSONValue.round2(a.generateMs),
+                            "total_ms": JSONValue.round2(Timing.nowMs() - t0)]
             r["prompt_tokens"] = a.promptTokens
             r["generated_tokens"] = a.generatedTokens
         } catch {

@@ -41,7 +41,7 @@ public struct MVBenchTaskTable: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw FluxError(.fileNotFound, "\(path): no such task table")
         }
-        guard let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+        guard let root = JSONValue.foundationObject(data) else {
             throw FluxError(.badJSON, "\(path): not a JSON object")
         }
         var table = root, media = "."
@@ -73,7 +73,7 @@ public struct MVBenchTaskTable: Sendable {
     public func select(_ selection: [String]?) throws -> [MVBenchTask] {
         guard let selection else { return tasks }
         for s in selection where !tasks.contains(where: { $0.id == s || $0.name == s }) {
-            throw FluxError(.badRequest, "--tasks: unknown task '\(s)' (known: \(tasks.map(\.id).joined(separator: ", ")))")
+            throw FluxError(.badRequest, "tasks: unknown task '\(s)' (known: \(tasks.map(\.id).joined(separator: ", ")))")
         }
         return tasks.filter { t in selection.contains { $0 == t.id || $0 == t.name } }
     }

@@ -1,6 +1,6 @@
 import FluxCore
 
-/// Which items of a benchmark one process runs: `--offset`, `--limit`, then `--shard I/N`
+/// Which items of a benchmark one process runs: `offset`, `limit`, then shard `I/N`
 /// (round-robin over the selected items, so shards are disjoint and together cover everything).
 public struct RunSelection: Sendable, Equatable {
     public var offset: Int
@@ -17,17 +17,17 @@ public struct RunSelection: Sendable, Equatable {
     public static func parseShard(_ text: String) throws -> (Int, Int) {
         let parts = text.split(separator: "/")
         guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, n <= 100_000, i >= 0, i < n else {
-            throw FluxError(.badRequest, "--shard must be I/N with 0 <= I < N, got '\(text)'")
+            throw FluxError(.badRequest, "shard must be I/N with 0 <= I < N, got '\(text)'")
         }
         return (i, n)
     }
 
     /// Refuses negative offsets and limits.
     public func validate() throws {
-        guard offset >= 0 else { throw FluxError(.badRequest, "--offset must be >= 0, got \(offset)") }
-        if let limit, limit < 0 { throw FluxError(.badRequest, "--limit must be >= 0, got \(limit)") }
+        guard offset >= 0 else { throw FluxError(.badRequest, "offset must be >= 0, got \(offset)") }
+        if let limit, limit < 0 { throw FluxError(.badRequest, "limit must be >= 0, got \(limit)") }
         guard shards >= 1, shard >= 0, shard < shards else {
-            throw FluxError(.badRequest, "--shard: index \(shard) is not below the count \(shards)")
+            throw FluxError(.badRequest, "shard index \(shard) is not below the shard count \(shards)")
         }
     }
 

@@ -29,7 +29,7 @@ public struct LlamaConfig: Sendable {
         case llama3(factor: Double, lowFreqFactor: Double, highFreqFactor: Double, originalMaxPositions: Int)
     }
 
-    public init(json: JSONObject) throws {
+    public init(json: JSONValue.Fields) throws {
         let src = json.source
         func positive(_ key: String, _ v: Int) throws -> Int {
             guard v > 0 else { throw FluxError(.modelInvalid, "\(src): field '\(key)' must be positive, got \(v)") }
@@ -65,30 +65,32 @@ public struct LlamaConfig: Sendable {
         ropeScaling = try Self.parseScaling(json.optionalObject("rope_scaling") ?? ropeParams, source: src)
 
         let vocab = vocabSize
-        func tokenId(_ v: Any) throws -> Int32 {
-            guard let n = v as? NSNumber, let i = Int32(exactly: n.doubleValue), i >= 0, Int(i) < vocab else {
-                throw FluxError(.modelInvalid, "\(src): special token id \(v) is not an id in the vocabulary")
+        func tokenId(_ v: JSONValue) throws -> Int32 {
+            var id: Int32?
+            switch v {
+            case .int(let n): id = Int32(exactly: n)
+            case .double(let d): id = Int32(exactly: d)
+            default: break
+            }
+            guard let i = id, i >= 0, Int(i) < vocab else {
+                throw FluxError(.modelInvalid, "\(src): special token id \(v.encoded) is not an id in the vocabulary")
             }
             return i
         }
-        let bos = json.dict["bos_token_id"]
-        bosTokenId = try bos.flatMap { $0 is NSNull ? nil : try tokenId($0) }
-        let eos = json.dict["eos_token_id"]
-        if let list = eos as? [Any] {
-            eosTokenIds = try list.map(tokenId)
-        } else if let eos, !(eos is NSNull) {
-            eosTokenIds = [try tokenId(eos)]
-        } else {
-            eosTokenIds = []
+        bosTokenId = try json["bos_token_id"].map(tokenId)
+        switch json["eos_token_id"] {
+        case .array(let list)?: eosTokenIds = try list.map(tokenId)
+        case let eos?: eosTokenIds = [try tokenId(eos)]
+        case nil: eosTokenIds = []
         }
     }
 
     /// Reads `config.json` in `directory`.
     public init(directory: String) throws {
-        try self.init(json: JSONObject(contentsOf: (directory as NSString).appendingPathComponent("config.json")))
+        try self.init(json: JSONValue.Fields(contentsOf: (directory as NSString).appendingPathComponent("config.json")))
     }
 
-    private static func parseScaling(_ obj: JSONObject?, source: String) throws -> RopeScaling {
+    private static func parseScaling(_ obj: JSONValue.Fields?, source: String) throws -> RopeScaling {
         guard let obj else { return .none }
         let type = try obj.optionalString("rope_type") ?? obj.optionalString("type") ?? "default"
         switch type {

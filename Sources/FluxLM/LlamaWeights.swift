@@ -62,13 +62,13 @@ enum CheckpointFiles {
         let dir = directory as NSString
         let index = dir.appendingPathComponent("model.safetensors.index.json")
         if FileManager.default.fileExists(atPath: index) {
-            let json = try JSONObject(contentsOf: index)
-            guard let map = json.dict["weight_map"] as? [String: Any] else {
+            let json = try JSONValue.Fields(contentsOf: index)
+            guard let map = try? json.optionalObject("weight_map") else {
                 throw FluxError(.fileInvalid, "\(index): missing object 'weight_map'")
             }
             var shards: [String] = []
-            for (name, v) in map {
-                guard let s = v as? String, !s.isEmpty, !s.contains("/"), !s.hasPrefix(".") else {
+            for (name, v) in map.members {
+                guard case .string(let s) = v, !s.isEmpty, !s.contains("/"), !s.hasPrefix(".") else {
                     throw FluxError(.fileInvalid, "\(index): weight_map entry '\(name)' is not a file name in the folder")
                 }
                 if !shards.contains(s) { shards.append(s) }

@@ -43,6 +43,7 @@ public struct SamplingOptions: Sendable {
         guard maxTokens >= 0, maxTokens <= Limits.maxNewTokens else {
             throw bad("max_tokens must be in 0...\(Limits.maxNewTokens), got \(maxTokens)")
         }
+        guard seed <= Limits.maxSeed else { throw bad("seed must be in 0...\(Limits.maxSeed), got \(seed)") }
         guard !stopStrings.contains("") else { throw bad("stop strings must not be empty") }
     }
 }

@@ -44,14 +44,14 @@ public struct FluxViTConfig: Sendable, Equatable {
     /// `patch_size`, `tubelet_size`, `pos_embed_frames`, `pos_embed_grid`, `gelu`, `norm_eps`), plus the
     /// optional `pool_heads` (16), `pool_norm_eps` (1e-5), `budgets`
     /// (`{"1024": {"frames": 16, "resolution": 224}, ...}`) and `default_budget`.
-    public init(json: JSONObject) throws {
+    public init(json: JSONValue.Fields) throws {
         let geluName = try json.string("gelu", default: "tanh")
         guard let g = Gelu(rawValue: geluName) else {
             throw FluxError(.modelInvalid, "\(json.source): field 'gelu' must be \"tanh\" or \"erf\", got \"\(geluName)\"")
         }
         var table: [Int: (frames: Int, resolution: Int)] = [:]
         if let b = try json.optionalObject("budgets") {
-            for key in b.dict.keys.sorted() {
+            for key in b.members.keys.sorted() {
                 guard let k = Int(key), k > 0 else {
                     throw FluxError(.modelInvalid, "\(json.source): 'budgets' key '\(key)' is not a positive integer")
                 }

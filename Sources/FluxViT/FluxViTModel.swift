@@ -22,7 +22,7 @@ public final class FluxViTModel: @unchecked Sendable {
 
     /// Loads `config.json` and `model.safetensors` from a vision folder.
     public convenience init(directory: String) throws {
-        let cfg = try FluxViTConfig(json: JSONObject(contentsOf: directory + "/config.json"))
+        let cfg = try FluxViTConfig(json: JSONValue.Fields(contentsOf: directory + "/config.json"))
         let file = try SafeTensorsFile(path: directory + "/model.safetensors")
         try self.init(config: cfg, weights: file, prefix: "")
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FluxChat
 import FluxCore
 import Foundation
 
@@ -23,10 +24,10 @@ struct BenchCommand: ParsableCommand {
     var video: String = "weights/examples/bouncing.mp4"
 
     @Option(help: "Frames decoded in the video stage.")
-    var frames: Int = 16
+    var frames: Int = RequestDefaults.toolFrames
 
     @Option(help: "Crop size in the video stage.")
-    var resolution: Int = 224
+    var resolution: Int = RequestDefaults.toolResolution
 
     @Option(help: "Encoder cases, each FRAMESxRES or FRAMESxRES@BUDGET.")
     var encoderCases: String = "8x224,16x224@1024,16x224@512,16x112@128,8x168@256"
@@ -93,8 +94,7 @@ struct BenchCommand: ParsableCommand {
             }
             report["lm"] = runs
         }
-        let data = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
-        print(String(decoding: data, as: UTF8.self))
+        print(try JSONValue(checking: report).stable(pretty: true, escapingSlashes: true))
     }
 
     /// "16x224@1024" -> (16, 224, 1024); the budget is optional.

@@ -14,11 +14,11 @@ func benchLM(dtype: String, promptTokens: Int, decodeTokens: Int) throws -> [Str
     guard promptTokens >= 1, decodeTokens >= 1, promptTokens + decodeTokens <= 2048 else {
         throw FluxError(.badRequest, "prompt and decode tokens must be >= 1 and fit in 2048 positions")
     }
-    let config = try LlamaConfig(json: JSONObject(dict: [
+    let config = try LlamaConfig(json: JSONValue.Fields(JSONValue(checking: [
         "hidden_size": 768, "intermediate_size": 2048, "num_hidden_layers": 12, "num_attention_heads": 12,
         "num_key_value_heads": 12, "vocab_size": 32000, "max_position_embeddings": 2048,
         "rms_norm_eps": 1e-5, "tie_word_embeddings": true,
-    ], source: "bench-110m"))
+    ] as [String: Any]), source: "bench-110m"))
     let model = try LlamaModel(config: config, randomSeed: 1, precision: precision)
     var rng = SplitMix64(seed: 2)
     let prompt = (0..<promptTokens).map { _ in Int32(rng.next() % 32000) }

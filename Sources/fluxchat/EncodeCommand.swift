@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import FluxChat
 import FluxCore
 import FluxVideo
 import FluxViT
@@ -27,20 +28,16 @@ struct EncodeCommand: ParsableCommand {
     @Option(help: "Safetensors file with one f32 tensor `pixels` [3, T, H, W], already normalised (instead of --video).")
     var pixels: String?
 
-    @Option(help: "Frames to sample (default: from the budget plan, or 8 without --budget).")
+    @Option(help: "Frames to sample (default: from the budget plan, or \(RequestDefaults.encodeFrames) without --budget).")
     var frames: Int?
 
-    @Option(help: "Square crop size, a multiple of the patch size (default: from the budget plan, or 224 without --budget).")
+    @Option(help: "Square crop size, a multiple of the patch size (default: from the budget plan, or \(RequestDefaults.toolResolution) without --budget).")
     var resolution: Int?
 
     @Option(help: "Token budget K: keep at most K patch tokens by group-dynamic selection (default: keep all).")
     var budget: Int?
 
-    @Option(help: "Start of the sampled span in seconds (default: start of the clip).")
-    var start: Double?
-
-    @Option(help: "End of the sampled span in seconds (default: end of the clip).")
-    var end: Double?
+    @OptionGroup var span: SpanOptions
 
     @Option(help: "Output safetensors file.")
     var out: String
@@ -51,7 +48,7 @@ struct EncodeCommand: ParsableCommand {
         guard (video == nil) != (pixels == nil) else {
             throw ValidationError("give exactly one of --video and --pixels")
         }
-        if pixels != nil, frames != nil || resolution != nil || start != nil || end != nil {
+        if pixels != nil, frames != nil || resolution != nil || span.start != nil || span.end != nil {
             throw ValidationError("--frames, --resolution, --start and --end apply to --video only")
         }
     }
@@ -74,13 +71,13 @@ struct EncodeCommand: ParsableCommand {
                 let p = try BudgetPlanner.plan(budget: budget, config: model.config, frames: self.frames, resolution: self.resolution)
                 (plan, frames, resolution) = (p, p.frames, p.resolution)
             } else {
-                (frames, resolution) = (self.frames ?? 8, self.resolution ?? 224)
+                (frames, resolution) = (self.frames ?? RequestDefaults.encodeFrames, self.resolution ?? RequestDefaults.toolResolution)
                 let p = model.config.patchSize
                 guard resolution % p == 0 else {
                     throw FluxError(.badRequest, "resolution: \(resolution) is not a multiple of the patch size \(p)")
                 }
             }
-            let clip = try VideoLoader.load(path: video, frames: frames, resolution: resolution, start: start, end: end)
+            let clip = try VideoLoader.load(path: video, frames: frames, resolution: resolution, start: span.start, end: span.end)
             input = clip.pixels
             meta["frame_indices"] = clip.indices.map(String.init).joined(separator: ",")
         } else {

@@ -37,6 +37,6 @@ struct EvalDreamCommand: ParsableCommand {
                                  seed: common.seed, mediaDir: media, selection: selection, outDir: common.output.out,
                                  progress: !common.output.noProgress, extraSettings: modelSettings)
         let summary = try DreamRunner.run(path: data, answerer: answerer, config: config)
-        print(try StableJSON.pretty(summary.filter { $0.key != "settings" }), terminator: "")
+        print(try JSONValue(checking: summary.filter { $0.key != "settings" }).stable(pretty: true))
     }
 }

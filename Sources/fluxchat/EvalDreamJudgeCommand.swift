@@ -42,6 +42,6 @@ struct EvalDreamJudgeCommand: ParsableCommand {
         let results = try DreamJudge.run(predictions: predictions, client: client, outDir: output.out,
                                          selection: RunSelection(offset: output.offset, limit: output.limit),
                                          progress: !output.noProgress)
-        print(try StableJSON.pretty(results.filter { $0.key != "settings" }), terminator: "")
+        print(try JSONValue(checking: results.filter { $0.key != "settings" }).stable(pretty: true))
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FluxCore
 import FluxEval
 import Foundation
 
@@ -16,7 +17,7 @@ struct EvalMergeCommand: ParsableCommand {
     func run() throws {
         let results = try EvalMerge.merge(dirs: dirs, outDir: out)
         if results["tasks"] != nil { print(MVBenchResults.table(results), terminator: "") } else {
-            print(try StableJSON.pretty(results), terminator: "")
+            print(try JSONValue(checking: results).stable(pretty: true))
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import FluxChat
 import FluxCore
 import FluxVideo
 
@@ -18,13 +19,9 @@ struct ProbeCommand: ParsableCommand {
     var video: String
 
     @Option(help: "Frames to sample by the segment-midpoint rule.")
-    var frames: Int = 16
+    var frames: Int = RequestDefaults.toolFrames
 
-    @Option(help: "Start of the sampled span in seconds (default: start of the clip).")
-    var start: Double?
-
-    @Option(help: "End of the sampled span in seconds (default: end of the clip).")
-    var end: Double?
+    @OptionGroup var span: SpanOptions
 
     @Option(help: "Sample at this many frames per second instead (default: off).")
     var fps: Double?
@@ -36,7 +33,7 @@ struct ProbeCommand: ParsableCommand {
     var decode = false
 
     @Option(help: "Crop size used with --decode.")
-    var resolution: Int = 224
+    var resolution: Int = RequestDefaults.toolResolution
 
     @Option(help: "How --decode reaches the frames: automatic (seek when it skips decoding), linear, seek.")
     var strategy: DecodeStrategy = .automatic
@@ -49,9 +46,9 @@ struct ProbeCommand: ParsableCommand {
         let info = reader.info
         let indices: [Int]
         if let fps {
-            indices = try VideoLoader.sampleIndices(info: info, fps: fps, maxFrames: maxFrames, start: start, end: end)
+            indices = try VideoLoader.sampleIndices(info: info, fps: fps, maxFrames: maxFrames, start: span.start, end: span.end)
         } else {
-            indices = try VideoLoader.sampleIndices(info: info, frames: frames, start: start, end: end)
+            indices = try VideoLoader.sampleIndices(info: info, frames: frames, start: span.start, end: span.end)
         }
         var timestamps = indices.map { Double($0 - info.firstIndex) / info.fps }
         var decodeMS: Double?
@@ -74,8 +71,7 @@ struct ProbeCommand: ParsableCommand {
                 object["seeks"] = reader.lastStats.seeks
                 object["preprocess_ms"] = (reader.lastStats.convertSeconds * 10_000).rounded() / 10
             }
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-            print(String(decoding: data, as: UTF8.self))
+            print(try JSONValue(checking: object).stable())
             return
         }
         print("path:        \(info.path)")

@@ -75,7 +75,11 @@ final class EvalCommandTests: XCTestCase {
     func testBadArgumentsFailWithACode() throws {
         let r = try CLI.run(mvbench(tempDir("bad"), maxTokens: 5, extra: ["--shard", "3/3"]))
         XCTAssertEqual(r.status, 1)
-        XCTAssertTrue(r.stderr.contains("bad_request"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("bad_request") && r.stderr.contains("shard must be"), r.stderr)
+        // A seed settings.json cannot hold is refused before the run (it used to trap).
+        let seed = try CLI.run(mvbench(tempDir("bad-seed"), maxTokens: 5, extra: ["--seed", "18446744073709551615"]))
+        XCTAssertEqual(seed.status, 1)
+        XCTAssertTrue(seed.stderr.contains("bad_request") && seed.stderr.contains("seed must be in 0..."), seed.stderr)
         let missing = try CLI.run(["eval", "dream", "--model", bundle, "--data", "/nonexistent.jsonl", "--media", "/tmp",
                                    "--out", tempDir("bad2")])
         XCTAssertEqual(missing.status, 1)

@@ -16,6 +16,14 @@ final class HelpDefaultsTests: XCTestCase {
                 XCTAssertTrue(help.contains(phrase), "\(command) --help lacks \(phrase):\n\(r.stdout)")
             }
         }
+        // The tools without a budget plan quote the same table.
+        for (command, phrases) in [("probe", ["(default: \(d.toolFrames))", "(default: \(d.toolResolution))"]),
+                                   ("bench", ["(default: \(d.toolFrames))", "(default: \(d.toolResolution))"]),
+                                   ("encode", ["or \(d.encodeFrames) without --budget", "or \(d.toolResolution) without --budget"])] {
+            let r = try CLI.run([command, "--help"])
+            let help = r.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            for phrase in phrases { XCTAssertTrue(help.contains(phrase), "\(command) --help lacks \(phrase):\n\(r.stdout)") }
+        }
         let mv = try CLI.run(["eval", "mvbench", "--help"])
         XCTAssertTrue(mv.stdout.contains("(default: \(d.mvbenchMaxTokens))"), mv.stdout)
         XCTAssertTrue(mv.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ").contains("(default: \(d.budgetHelp))"), mv.stdout)

@@ -16,15 +16,15 @@ final class BundleTests: XCTestCase {
     func testPartsLoadLikeTheBundle() throws {
         let dir = Fixtures.tempDir("parts")
         let file = try SafeTensorsFile(path: Fixtures.bundlePath + "/model.safetensors")
-        let config = try JSONObject(contentsOf: Fixtures.bundlePath + "/config.json")
+        let config = try JSONValue.Fields(contentsOf: Fixtures.bundlePath + "/config.json")
         func part(_ prefix: String, strip: Bool) throws -> [(String, TensorBlob)] {
             try file.names.filter { $0.hasPrefix(prefix) }.map { (strip ? String($0.dropFirst(prefix.count)) : $0, TensorBlob(try file.tensor($0))) }
         }
         for sub in ["vision", "llm"] {
             try FileManager.default.createDirectory(atPath: "\(dir)/\(sub)", withIntermediateDirectories: true)
             try SafeTensorsWriter.write(part(sub + ".", strip: true), to: "\(dir)/\(sub)/model.safetensors")
-            let section = try XCTUnwrap(config.dict[sub])
-            try JSONSerialization.data(withJSONObject: section).write(to: URL(fileURLWithPath: "\(dir)/\(sub)/config.json"))
+            let section = try XCTUnwrap(config[sub])
+            try Data(section.stable().utf8).write(to: URL(fileURLWithPath: "\(dir)/\(sub)/config.json"))
         }
         try? FileManager.default.removeItem(atPath: "\(dir)/llm/tokenizer.model")
         try FileManager.default.copyItem(atPath: Fixtures.bundlePath + "/tokenizer.model", toPath: "\(dir)/llm/tokenizer.model")

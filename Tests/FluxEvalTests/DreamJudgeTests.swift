@@ -1,3 +1,4 @@
+import FluxCore
 import FluxEval
 import Foundation
 import XCTest
@@ -33,7 +34,7 @@ final class DreamJudgeTests: XCTestCase {
         // A second run resumes from judge.jsonl: no requests.
         let again = try DreamJudge.run(predictions: path, client: client, outDir: out, progress: false)
         XCTAssertEqual(client.requests, 14)
-        XCTAssertEqual(try StableJSON.line(again), try StableJSON.line(results))
+        XCTAssertEqual(try JSONValue(checking: again).stable(), try JSONValue(checking: results).stable())
     }
 
     func testFailingEndpointCountsFailedSamplesAndRetriesAreBounded() throws {

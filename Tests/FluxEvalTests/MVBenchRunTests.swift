@@ -30,12 +30,12 @@ final class MVBenchRunTests: XCTestCase {
 
     func testVideoRevisionTestJSONLayout() throws {
         let dir = Fix.tempDir("testjson")
-        let records = try XCTUnwrap(StableJSON.read(Fix.mvbench + "/json/moving_direction.json") as? [Any])
+        let records = try XCTUnwrap(JSONValue.read(Fix.mvbench + "/json/moving_direction.json").foundationValue as? [Any])
         let doc: [String: Any] = ["root": ["Moving Direction": "video/moving_direction/", "Webm": "video/webm_clips/"],
                                   "meta": ["Moving Direction": records,
                                            "Webm": [["video": "clip.webm", "question": "q", "candidates": ["x", "y"], "answer": "y",
                                                      "start": 1.0, "end": 2.0]]]]
-        try StableJSON.write(doc, to: dir + "/test.json")
+        try JSONValue(checking: doc).write(to: dir + "/test.json")
         let items = try MVBenchData.loadTestJSON(path: dir + "/test.json", mediaRoot: Fix.mvbench, select: nil)
         XCTAssertEqual(items.map(\.id), ["Moving Direction/0", "Moving Direction/1", "Webm/0"])
         XCTAssertNil(items[2].start, "pre-cut media: bounds are not applied")

@@ -13,9 +13,17 @@ final class SelectionAndStoreTests: XCTestCase {
         XCTAssertEqual(Set(union).count, union.count)
         XCTAssertEqual(RunSelection(offset: 50).positions(count: 40), [])
         XCTAssertEqual(try RunSelection.parseShard("2/3").0, 2)
-        XCTAssertThrowsError(try RunSelection.parseShard("3/3"))
-        XCTAssertThrowsError(try RunSelection.parseShard("x"))
-        XCTAssertThrowsError(try RunSelection(offset: -1).validate())
+        // Messages name the setting, never a command-line flag (the library has other callers).
+        for (field, call) in [("shard", { _ = try RunSelection.parseShard("3/3") }), ("shard", { _ = try RunSelection.parseShard("x") }),
+                              ("offset", { try RunSelection(offset: -1).validate() }), ("limit", { try RunSelection(limit: -2).validate() }),
+                              ("shard", { try RunSelection(shard: 2, shards: 2).validate() }),
+                              ("endpoint", { _ = try JudgeClient(endpoint: "ftp://x", model: "m") })] as [(String, () throws -> Void)] {
+            XCTAssertThrowsError(try call()) { e in
+                XCTAssertEqual((e as? FluxError)?.code, .badRequest)
+                let message = (e as? FluxError)?.message ?? ""
+                XCTAssertTrue(message.hasPrefix(field) && !message.contains("--"), message)
+            }
+        }
     }
 
     func testStoreDropsATornLastLineAndDuplicates() throws {
@@ -29,9 +37,5 @@ final class SelectionAndStoreTests: XCTestCase {
         try store.append(line: "{\"id\":\"c\",\"v\":4}", record: ["id": "c", "v": 4])
         XCTAssertEqual(Fix.text(path), "{\"id\":\"a\",\"v\":1}\n{\"id\":\"b\",\"v\":2}\n{\"id\":\"a\",\"v\":3}\n{\"id\":\"c\",\"v\":4}\n")
         XCTAssertEqual(try JSONLStore(path: path).ids, ["a", "b", "c"])
-    }
-
-    func testStableJSONSortsKeys() throws {
-        XCTAssertEqual(try StableJSON.line(["b": 1, "a": ["y": "p/q", "x": true]]), "{\"a\":{\"x\":true,\"y\":\"p/q\"},\"b\":1}")
     }
 }

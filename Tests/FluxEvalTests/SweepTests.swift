@@ -13,7 +13,7 @@ final class SweepTests: XCTestCase {
         XCTAssertEqual(points.map { "\($0.budget)/\($0.frames)/\($0.resolution)" }, ["32/2/28", "32/4/28", "64/2/28", "64/4/28"])
         XCTAssertTrue(points.allSatisfy { $0.total == 2 })
         XCTAssertEqual(Set(best.keys), [32, 64])
-        let sweep = try XCTUnwrap(StableJSON.read(out + "/sweep.json") as? [String: Any])
+        let sweep = try XCTUnwrap(JSONValue.read(out + "/sweep.json").foundationValue as? [String: Any])
         XCTAssertEqual((sweep["skipped"] as? [Any])?.count, 4)
         XCTAssertEqual((sweep["settings"] as? [String: Any])?["model"] as? String, "tiny_bundle")
         let svg = Fix.text(out + "/sweep.svg")
@@ -24,7 +24,7 @@ final class SweepTests: XCTestCase {
         try original.write(toFile: config, atomically: true, encoding: .utf8)
         try BudgetSweep.writeBudgets(best, configPath: config)
         let written = Fix.text(config)
-        let table = try XCTUnwrap(((StableJSON.read(config) as? [String: Any])?["vision"] as? [String: Any])?["budgets"] as? [String: Any])
+        let table = try XCTUnwrap(((JSONValue.read(config).foundationValue as? [String: Any])?["vision"] as? [String: Any])?["budgets"] as? [String: Any])
         XCTAssertEqual(Set(table.keys), ["9", "32", "64"])
         // Only the budgets value changed: the text around it is as it was.
         XCTAssertTrue(written.hasPrefix("{\n \"vision\": {\n  \"depth\": 2,\n  \"budgets\": {"), written)

@@ -105,13 +105,13 @@ final class LlamaParityTests: XCTestCase {
         XCTAssertThrowsError(try LlamaModel(directory: Fixtures.root)) {
             XCTAssertEqual(($0 as? FluxError)?.code, .fileNotFound)
         }
-        let bad = JSONObject(dict: ["hidden_size": 64, "intermediate_size": 8, "num_hidden_layers": 1,
-                                    "num_attention_heads": 3, "num_key_value_heads": 2, "vocab_size": 10], source: "cfg.json")
+        let bad = try JSONValue.Fields(JSONValue(any: ["hidden_size": 64, "intermediate_size": 8, "num_hidden_layers": 1,
+                                    "num_attention_heads": 3, "num_key_value_heads": 2, "vocab_size": 10] as [String: Any]), source: "cfg.json")
         XCTAssertThrowsError(try LlamaConfig(json: bad)) {
             XCTAssertEqual(($0 as? FluxError)?.code, .modelInvalid)
             XCTAssertTrue("\($0)".contains("cfg.json"))
         }
-        let missing = JSONObject(dict: ["hidden_size": 64], source: "cfg.json")
+        let missing = try JSONValue.Fields(JSONValue(any: ["hidden_size": 64] as [String: Any]), source: "cfg.json")
         XCTAssertThrowsError(try LlamaConfig(json: missing)) {
             XCTAssertTrue("\($0)".contains("intermediate_size"))
         }

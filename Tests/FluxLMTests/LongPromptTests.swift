@@ -6,10 +6,10 @@ import XCTest
 /// attention blocks of query rows) equals a split prefill followed by decode steps.
 final class LongPromptTests: XCTestCase {
     func testLongPrefillEqualsSplitPrefillAndDecode() throws {
-        let config = try LlamaConfig(json: JSONObject(dict: [
+        let config = try LlamaConfig(json: try JSONValue.Fields(JSONValue(any: [
             "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2, "num_attention_heads": 4,
             "num_key_value_heads": 2, "vocab_size": 97, "max_position_embeddings": 700,
-        ], source: "long-test"))
+        ] as [String: Any]), source: "long-test"))
         for precision in [WeightMatrix.Precision.f32, .bf16] {
             let model = try LlamaModel(config: config, randomSeed: 5, precision: precision)
             var rng = SplitMix64(seed: 3)

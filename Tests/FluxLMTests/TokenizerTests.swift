@@ -35,9 +35,9 @@ final class TokenizerTests: XCTestCase {
 
     func testConfigOverridesSpecialIds() throws {
         let tok = try Fixtures.tokenizer
-        let json = JSONObject(dict: ["hidden_size": 8, "intermediate_size": 8, "num_hidden_layers": 1,
+        let json = try JSONValue.Fields(JSONValue(any: ["hidden_size": 8, "intermediate_size": 8, "num_hidden_layers": 1,
                                      "num_attention_heads": 2, "vocab_size": 512, "bos_token_id": 1,
-                                     "eos_token_id": [2, 7]], source: "test")
+                                     "eos_token_id": [2, 7]] as [String: Any]), source: "test")
         tok.apply(config: try LlamaConfig(json: json))
         XCTAssertEqual(tok.eosId, 2)
         XCTAssertEqual(tok.eosIds, [2, 7])

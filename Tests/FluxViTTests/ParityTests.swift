@@ -18,7 +18,7 @@ final class ParityTests: XCTestCase {
     }
 
     func model(gelu: String) throws -> FluxViTModel {
-        var cfg = try FluxViTConfig(json: JSONObject(contentsOf: Self.fixtures + "/model/config.json"))
+        var cfg = try FluxViTConfig(json: try JSONValue.Fields(contentsOf: Self.fixtures + "/model/config.json"))
         cfg.gelu = FluxViTConfig.Gelu(rawValue: gelu)!
         return try FluxViTModel(config: cfg, weights: SafeTensorsFile(path: Self.fixtures + "/model/model.safetensors"))
     }
@@ -86,7 +86,7 @@ final class ParityTests: XCTestCase {
         let path = NSTemporaryDirectory() + "fluxvit_prefix_\(getpid()).safetensors"
         defer { try? FileManager.default.removeItem(atPath: path) }
         try SafeTensorsWriter.write(blobs, to: path)
-        let cfg = try FluxViTConfig(json: JSONObject(contentsOf: Self.fixtures + "/model/config.json"))
+        let cfg = try FluxViTConfig(json: try JSONValue.Fields(contentsOf: Self.fixtures + "/model/config.json"))
         let bundled = try FluxViTModel(config: cfg, weights: SafeTensorsFile(path: path), prefix: "vision.")
         let plain = try model(gelu: "tanh")
         let f = try SafeTensorsFile(path: Self.fixtures + "/select_2groups.safetensors")
@@ -102,7 +102,7 @@ final class ParityTests: XCTestCase {
         let path = NSTemporaryDirectory() + "fluxvit_noheads_\(getpid()).safetensors"
         defer { try? FileManager.default.removeItem(atPath: path) }
         try SafeTensorsWriter.write(blobs, to: path)
-        let cfg = try FluxViTConfig(json: JSONObject(contentsOf: Self.fixtures + "/model/config.json"))
+        let cfg = try FluxViTConfig(json: try JSONValue.Fields(contentsOf: Self.fixtures + "/model/config.json"))
         let m = try FluxViTModel(config: cfg, weights: SafeTensorsFile(path: path))
         XCTAssertFalse(m.hasPoolingHeads)
         let f = try SafeTensorsFile(path: Self.fixtures + "/exact_grid.safetensors")

@@ -31,7 +31,7 @@ final class ValidationTests: XCTestCase {
     }
 
     func testShapeMismatchNamesTensor() throws {
-        var cfg = try FluxViTConfig(json: JSONObject(contentsOf: fixtures + "/model/config.json"))
+        var cfg = try FluxViTConfig(json: try JSONValue.Fields(contentsOf: fixtures + "/model/config.json"))
         cfg.posEmbedGrid = 5
         assertCode(.modelInvalid, "pos_embed") {
             _ = try FluxViTModel(config: cfg, weights: SafeTensorsFile(path: self.fixtures + "/model/model.safetensors"))
@@ -46,13 +46,13 @@ final class ValidationTests: XCTestCase {
     func testConfigRejectsBadFields() throws {
         let base: [String: Any] = ["embed_dim": 64, "depth": 2, "num_heads": 4, "mlp_ratio": 4, "patch_size": 14,
                                    "tubelet_size": 1, "pos_embed_frames": 6, "pos_embed_grid": 4, "gelu": "tanh", "norm_eps": 1e-6]
-        XCTAssertNoThrow(try FluxViTConfig(json: JSONObject(dict: base, source: "c.json")))
+        XCTAssertNoThrow(try FluxViTConfig(json: try JSONValue.Fields(JSONValue(any: base), source: "c.json")))
         var d = base; d["gelu"] = "relu"
-        assertCode(.modelInvalid, "gelu") { _ = try FluxViTConfig(json: JSONObject(dict: d, source: "c.json")) }
+        assertCode(.modelInvalid, "gelu") { _ = try FluxViTConfig(json: try JSONValue.Fields(JSONValue(any: d), source: "c.json")) }
         d = base; d["num_heads"] = 5
-        assertCode(.modelInvalid, "num_heads") { _ = try FluxViTConfig(json: JSONObject(dict: d, source: "c.json")) }
+        assertCode(.modelInvalid, "num_heads") { _ = try FluxViTConfig(json: try JSONValue.Fields(JSONValue(any: d), source: "c.json")) }
         d = base; d["budgets"] = ["512": ["frames": 8, "resolution": 100]]
-        assertCode(.modelInvalid, "budgets") { _ = try FluxViTConfig(json: JSONObject(dict: d, source: "c.json")) }
+        assertCode(.modelInvalid, "budgets") { _ = try FluxViTConfig(json: try JSONValue.Fields(JSONValue(any: d), source: "c.json")) }
     }
 
     /// The official float64 truncation: 24 x 224^2 at K=2048 keeps 511 per group (2044 in all).

@@ -1,12 +1,26 @@
-import FluxCore
+import Foundation
 
-/// Where values sit in JSON text, so a field can be replaced or added without re-serializing
-/// the rest: every other byte of a record stays as it was (key order, spacing, number spelling).
-enum JSONSpans {
-    /// An object's members: key and the byte range of the value.
-    struct Member {
-        let key: String
-        let value: Range<Int>
+/// JSON text edited in place: where values sit, so a field can be replaced or added without
+/// re-serializing the rest. Every other byte of a record stays as it was (key order, spacing,
+/// number spelling), as the published DREAM-1K files and hand-edited config.json files need.
+public enum JSONText {
+    /// An object's member: its key and the byte range of its value.
+    public struct Member: Sendable {
+        public let key: String
+        public let value: Range<Int>
+    }
+
+    /// Sets member `key` of the object whose `{` is at or after `start` to `value` (its stable
+    /// spelling, which is also Python's `json.dumps(..., ensure_ascii=False)` for strings):
+    /// replaces the member's value, or appends `, "key": value` before the closing brace.
+    public static func set(_ key: String, to value: JSONValue, inObjectAt start: Int, of b: inout [UInt8]) throws {
+        let text = [UInt8](value.stable().utf8)
+        let (members, close) = try members(b, start)
+        if let m = members.first(where: { $0.key == key }) {
+            b.replaceSubrange(m.value, with: text)
+        } else {
+            b.insert(contentsOf: Array("\(members.isEmpty ? "" : ", ")\"\(key)\": ".utf8) + text, at: close)
+        }
     }
 
     /// The end (exclusive) of the value starting at `i` (whitespace before it skipped).
@@ -37,7 +51,7 @@ enum JSONSpans {
     }
 
     /// Members of the object whose `{` is at or after `start`.
-    static func members(_ b: [UInt8], _ start: Int) throws -> (members: [Member], close: Int) {
+    public static func members(_ b: [UInt8], _ start: Int) throws -> (members: [Member], close: Int) {
         var i = skipSpace(b, start)
         guard i < b.count, b[i] == UInt8(ascii: "{") else { throw bad("expected an object") }
         i += 1
@@ -58,8 +72,8 @@ enum JSONSpans {
         }
     }
 
-    /// Start offsets of the elements of the array whose `[` is at or after `start`.
-    static func elements(_ b: [UInt8], _ start: Int) throws -> [Range<Int>] {
+    /// Byte ranges of the elements of the array whose `[` is at or after `start`.
+    public static func elements(_ b: [UInt8], _ start: Int) throws -> [Range<Int>] {
         var i = skipSpace(b, start)
         guard i < b.count, b[i] == UInt8(ascii: "[") else { throw bad("expected an array") }
         i += 1
@@ -73,26 +87,6 @@ enum JSONSpans {
             out.append(i..<e)
             i = e
         }
-    }
-
-    /// `s` as Python's `json.dumps(..., ensure_ascii=False)` writes it, the style of the
-    /// published DREAM-1K files: UTF-8 as is, only quotes, backslashes and control characters escaped.
-    static func pythonString(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u.value {
-            case 0x22: out += "\\\""
-            case 0x5C: out += "\\\\"
-            case 0x0A: out += "\\n"
-            case 0x0D: out += "\\r"
-            case 0x09: out += "\\t"
-            case 0x08: out += "\\b"
-            case 0x0C: out += "\\f"
-            case 0..<0x20: out += String(format: "\\u%04x", u.value)
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        return out + "\""
     }
 
     private static func skipSpace(_ b: [UInt8], _ i: Int) -> Int {
