@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "FluxCoreTests", dependencies: ["FluxCore"]),
         .testTarget(name: "FluxVideoTests", dependencies: ["FluxCore", "FluxVideo"]),
         .testTarget(name: "FluxViTTests", dependencies: ["FluxCore", "FluxViT", "CViTKernels"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "FluxLMTests", dependencies: ["FluxCore", "FluxLM"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "FluxLMTests", dependencies: ["FluxCore", "FluxLM", "CKernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FluxChatTests", dependencies: ["FluxChat", "FluxCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FluxEvalTests", dependencies: ["FluxEval", "FluxChat", "FluxCore", "FluxVideo"], resources: [.copy("Fixtures")]),
         // Runs the built `fluxchat` binary as a user would.
