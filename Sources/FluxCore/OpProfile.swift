@@ -1,6 +1,7 @@
 /// Wall time of each op, summed over the calls made while it is attached to a model
-/// (`FluxViTModel.profile`, `LlamaModel.profile`); `fluxchat bench` prints the shares. Ops are timed on the calling
-/// thread around their parallel sections, so the figures are what the forward pass waits for.
+/// (`FluxViTModel.profile`, `LlamaModel.profile`); `fluxchat bench` prints the shares. Ops are
+/// timed on the calling thread around their parallel sections, so the figures are what the
+/// forward pass waits for.
 public final class OpProfile: @unchecked Sendable {
     public private(set) var ms: [String: Double] = [:]
     /// Process CPU time of each op (all threads), ms.
