@@ -23,13 +23,14 @@ let package = Package(
         .target(name: "CSentencePiece", path: "Sources/CSentencePiece",
                 linkerSettings: [.linkedLibrary("sentencepiece")]),
 
-        // Decode kernels over 16-bit weights (intrinsics, ISA picked at run time); Debian's OpenBLAS has no bf16/f16 gemv.
+        // Decode kernels over 16-bit weights (intrinsics, ISA picked at run time; Debian's OpenBLAS has no
+        // bf16/f16 gemv), decode attention, and the thread team behind Threads.parallelFor.
         .target(name: "CKernels", path: "Sources/CKernels"),
 
         // Processor features and the load-time choice of OpenBLAS's kernel family.
         .target(name: "CBLASCore", path: "Sources/CBLASCore"),
 
-        .target(name: "FluxCore", dependencies: ["CBLAS", "CBLASCore"],
+        .target(name: "FluxCore", dependencies: ["CBLAS", "CBLASCore", "CKernels"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .target(name: "FluxVideo", dependencies: ["FluxCore", "CFFmpeg"]),
         // The encoder's fused row kernels (AVX-512 / AVX2 / SSE2 clones, picked at load).
@@ -59,7 +60,7 @@ let package = Package(
         .testTarget(name: "FluxCoreTests", dependencies: ["FluxCore"]),
         .testTarget(name: "FluxVideoTests", dependencies: ["FluxCore", "FluxVideo"]),
         .testTarget(name: "FluxViTTests", dependencies: ["FluxCore", "FluxViT", "CViTKernels"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "FluxLMTests", dependencies: ["FluxCore", "FluxLM"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "FluxLMTests", dependencies: ["FluxCore", "FluxLM", "CKernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FluxChatTests", dependencies: ["FluxChat", "FluxCore", "FluxViT"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FluxEvalTests", dependencies: ["FluxEval", "FluxChat", "FluxCore", "FluxVideo"], resources: [.copy("Fixtures")]),
         // Runs the built `fluxchat` binary as a user would.

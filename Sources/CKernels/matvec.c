@@ -66,14 +66,20 @@ static inline float f16_to_f32(uint16_t h) {
     return f;
 }
 
-// ---- AVX-512: one row at a time, 64 columns per step ----
-// Rows are contiguous, so walking them one by one reads the matrix strictly sequentially, which
-// the hardware prefetchers stream at close to full DRAM bandwidth (measured on Zen 4: ~1.5x the
-// bandwidth of interleaving 4 rows, whose short 1.5-3 KB runs keep restarting the prefetcher).
+// ---- AVX-512: groups of 8 rows, 64 bytes of each row per step ----
+// One row at a time leaves a single core short of memory parallelism (measured on a Xeon with
+// AVX-512: ~0.65 of the core's streaming read rate). Eight interleaved rows keep eight streams
+// in flight, and each step also prefetches the same bytes of the next group's rows (one group,
+// 8 x cols elements, ahead) plus 512 bytes, so the lines arrive before the group reaches them:
+// ~0.85-0.93 of the read rate for bf16 and f16 weights in the same measurement.
 
 #define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,fma,f16c")))
+#define GROUP 8
+#define PREFETCH_EXTRA 512
+// Prefetch never faults, so the last group may point past the matrix (uintptr_t: no pointer overflow).
+#define PREFETCH_NEXT_GROUP(p, elems) \
+    _mm_prefetch((const char *)((uintptr_t)(p) + (uintptr_t)(elems) * sizeof(*(p)) + PREFETCH_EXTRA), _MM_HINT_T0)
 
-AVX512 static inline __m512 load16_f32(const float *p) { return _mm512_loadu_ps(p); }
 AVX512 static inline __m512 load16_bf16(const uint16_t *p) {
     __m512i w = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)p));
     return _mm512_castsi512_ps(_mm512_slli_epi32(w, 16));
@@ -82,64 +88,118 @@ AVX512 static inline __m512 load16_f16(const uint16_t *p) {
     return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p));
 }
 
-#define DEFINE_AVX512(NAME, T, LOAD, SCALAR)                                                       \
-    AVX512 static void NAME(const T *w, const float *x, float *y, int64_t cols, int64_t r0, int64_t r1) { \
-        int64_t body = cols & ~(int64_t)63;                                                        \
-        for (int64_t r = r0; r < r1; r++) {                                                        \
-            const T *a = w + r * cols;                                                             \
-            __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;                            \
-            for (int64_t j = 0; j < body; j += 64) {                                               \
-                s0 = _mm512_fmadd_ps(LOAD(a + j), _mm512_loadu_ps(x + j), s0);                     \
-                s1 = _mm512_fmadd_ps(LOAD(a + j + 16), _mm512_loadu_ps(x + j + 16), s1);           \
-                s2 = _mm512_fmadd_ps(LOAD(a + j + 32), _mm512_loadu_ps(x + j + 32), s2);           \
-                s3 = _mm512_fmadd_ps(LOAD(a + j + 48), _mm512_loadu_ps(x + j + 48), s3);           \
-            }                                                                                      \
-            int64_t j = body;                                                                      \
-            for (; j + 16 <= cols; j += 16) s0 = _mm512_fmadd_ps(LOAD(a + j), _mm512_loadu_ps(x + j), s0); \
-            float acc = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3))); \
-            for (; j < cols; j++) acc += SCALAR(a[j]) * x[j];                                      \
-            y[r] = acc;                                                                            \
+// One row, for the rows left after the groups.
+#define DEFINE_AVX512_ROW(NAME, T, LOAD, SCALAR)                                                   \
+    AVX512 static float NAME(const T *a, const float *x, int64_t cols) {                           \
+        __m512 s0 = _mm512_setzero_ps(), s1 = s0;                                                  \
+        int64_t j = 0;                                                                             \
+        for (; j + 32 <= cols; j += 32) {                                                          \
+            _mm_prefetch((const char *)((uintptr_t)(a + j) + 1024), _MM_HINT_T0);                   \
+            s0 = _mm512_fmadd_ps(LOAD(a + j), _mm512_loadu_ps(x + j), s0);                         \
+            s1 = _mm512_fmadd_ps(LOAD(a + j + 16), _mm512_loadu_ps(x + j + 16), s1);               \
         }                                                                                          \
+        for (; j + 16 <= cols; j += 16) s0 = _mm512_fmadd_ps(LOAD(a + j), _mm512_loadu_ps(x + j), s0); \
+        float acc = _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));                                   \
+        for (; j < cols; j++) acc += SCALAR(a[j]) * x[j];                                          \
+        return acc;                                                                                \
     }
 
 #define IDENTITY(v) (v)
-DEFINE_AVX512(matvec_f32_avx512, float, load16_f32, IDENTITY)
+AVX512 static inline __m512 load16_f32(const float *p) { return _mm512_loadu_ps(p); }
+DEFINE_AVX512_ROW(row_f32_avx512, float, load16_f32, IDENTITY)
+DEFINE_AVX512_ROW(row_bf16_avx512, uint16_t, load16_bf16, bf16_to_f32)
+DEFINE_AVX512_ROW(row_f16_avx512, uint16_t, load16_f16, f16_to_f32)
+
+AVX512 static void matvec_f32_avx512(const float *w, const float *x, float *y, int64_t cols, int64_t r0, int64_t r1) {
+    int64_t body = cols & ~(int64_t)15, r = r0;
+    for (; r + GROUP <= r1; r += GROUP) {
+        const float *a = w + r * cols;
+        __m512 s[GROUP];
+        for (int k = 0; k < GROUP; k++) s[k] = _mm512_setzero_ps();
+        for (int64_t j = 0; j < body; j += 16) {
+            __m512 xv = _mm512_loadu_ps(x + j);
+            for (int k = 0; k < GROUP; k++) {
+                const float *p = a + k * cols + j;
+                PREFETCH_NEXT_GROUP(p, GROUP * cols);
+                s[k] = _mm512_fmadd_ps(_mm512_loadu_ps(p), xv, s[k]);
+            }
+        }
+        for (int k = 0; k < GROUP; k++) {
+            float acc = _mm512_reduce_add_ps(s[k]);
+            for (int64_t j = body; j < cols; j++) acc += a[k * cols + j] * x[j];
+            y[r + k] = acc;
+        }
+    }
+    for (; r < r1; r++) y[r] = row_f32_avx512(w + r * cols, x, cols);
+}
 
 // bf16 without cross-lane widening: a 512-bit load holds 32 bf16 as 16 dwords; the even elements
 // are (dword << 16) and the odd ones (dword & 0xFFFF0000), each already an f32. x is split once
-// into matching even/odd halves per 32 columns. ~15% more throughput than vpmovzxwd on Zen 4.
+// into matching even/odd halves per 32 columns.
 AVX512 static void matvec_bf16_avx512(const uint16_t *w, const float *x, float *y, int64_t cols, int64_t r0, int64_t r1) {
-    int64_t body = cols & ~(int64_t)63;
-    float stack[2 * 2048];
-    float *split = body <= 2048 ? stack : malloc(sizeof(float) * 2 * (size_t)body);
-    if (!split) { body = 0; split = stack; }
-    float *xe = split, *xo = split + body;
-    for (int64_t g = 0; g < body; g += 32)
-        for (int i = 0; i < 16; i++) { xe[g / 2 + i] = x[g + 2 * i]; xo[g / 2 + i] = x[g + 2 * i + 1]; }
-    const __m512i hi = _mm512_set1_epi32((int)0xFFFF0000);
-    for (int64_t r = r0; r < r1; r++) {
-        const uint16_t *a = w + r * cols;
-        __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
-        for (int64_t j = 0; j < body; j += 64) {
-            __m512i v = _mm512_loadu_si512(a + j), u = _mm512_loadu_si512(a + j + 32);
-            s0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(v, 16)), _mm512_loadu_ps(xe + j / 2), s0);
-            s1 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(v, hi)), _mm512_loadu_ps(xo + j / 2), s1);
-            s2 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(u, 16)), _mm512_loadu_ps(xe + j / 2 + 16), s2);
-            s3 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(u, hi)), _mm512_loadu_ps(xo + j / 2 + 16), s3);
+    int64_t body = cols & ~(int64_t)31, r = r0;
+    if (r1 - r0 >= GROUP) {
+        float stack[2 * 2048];
+        float *split = body <= 2048 ? stack : malloc(sizeof(float) * 2 * (size_t)body);
+        if (!split) { body = 0; split = stack; }
+        float *xe = split, *xo = split + body;
+        for (int64_t g = 0; g < body; g += 32)
+            for (int i = 0; i < 16; i++) { xe[g / 2 + i] = x[g + 2 * i]; xo[g / 2 + i] = x[g + 2 * i + 1]; }
+        const __m512i hi = _mm512_set1_epi32((int)0xFFFF0000);
+        for (; r + GROUP <= r1; r += GROUP) {
+            const uint16_t *a = w + r * cols;
+            __m512 s[2 * GROUP];
+            for (int k = 0; k < 2 * GROUP; k++) s[k] = _mm512_setzero_ps();
+            for (int64_t j = 0; j < body; j += 32) {
+                __m512 e = _mm512_loadu_ps(xe + j / 2), o = _mm512_loadu_ps(xo + j / 2);
+                for (int k = 0; k < GROUP; k++) {
+                    const uint16_t *p = a + k * cols + j;
+                    PREFETCH_NEXT_GROUP(p, GROUP * cols);
+                    __m512i v = _mm512_loadu_si512(p);
+                    s[2 * k] = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(v, 16)), e, s[2 * k]);
+                    s[2 * k + 1] = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(v, hi)), o, s[2 * k + 1]);
+                }
+            }
+            for (int k = 0; k < GROUP; k++) {
+                float acc = _mm512_reduce_add_ps(_mm512_add_ps(s[2 * k], s[2 * k + 1]));
+                for (int64_t j = body; j < cols; j++) acc += bf16_to_f32(a[k * cols + j]) * x[j];
+                y[r + k] = acc;
+            }
         }
-        int64_t j = body;
-        for (; j + 16 <= cols; j += 16) s0 = _mm512_fmadd_ps(load16_bf16(a + j), _mm512_loadu_ps(x + j), s0);
-        float acc = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
-        for (; j < cols; j++) acc += bf16_to_f32(a[j]) * x[j];
-        y[r] = acc;
+        if (split != stack) free(split);
     }
-    if (split != stack) free(split);
+    for (; r < r1; r++) y[r] = row_bf16_avx512(w + r * cols, x, cols);
 }
-DEFINE_AVX512(matvec_f16_avx512, uint16_t, load16_f16, f16_to_f32)
 
-// ---- AVX2 + FMA + F16C: one row at a time, 32 columns per step ----
+AVX512 static void matvec_f16_avx512(const uint16_t *w, const float *x, float *y, int64_t cols, int64_t r0, int64_t r1) {
+    int64_t body = cols & ~(int64_t)31, r = r0;
+    for (; r + GROUP <= r1; r += GROUP) {
+        const uint16_t *a = w + r * cols;
+        __m512 s[2 * GROUP];
+        for (int k = 0; k < 2 * GROUP; k++) s[k] = _mm512_setzero_ps();
+        for (int64_t j = 0; j < body; j += 32) {
+            __m512 lo = _mm512_loadu_ps(x + j), hi = _mm512_loadu_ps(x + j + 16);
+            for (int k = 0; k < GROUP; k++) {
+                const uint16_t *p = a + k * cols + j;
+                PREFETCH_NEXT_GROUP(p, GROUP * cols);
+                s[2 * k] = _mm512_fmadd_ps(load16_f16(p), lo, s[2 * k]);
+                s[2 * k + 1] = _mm512_fmadd_ps(load16_f16(p + 16), hi, s[2 * k + 1]);
+            }
+        }
+        for (int k = 0; k < GROUP; k++) {
+            float acc = _mm512_reduce_add_ps(_mm512_add_ps(s[2 * k], s[2 * k + 1]));
+            for (int64_t j = body; j < cols; j++) acc += f16_to_f32(a[k * cols + j]) * x[j];
+            y[r + k] = acc;
+        }
+    }
+    for (; r < r1; r++) y[r] = row_f16_avx512(w + r * cols, x, cols);
+}
+
+// ---- AVX2 + FMA + F16C: groups of 4 rows, 32 bytes of each row per step ----
+// 16 ymm registers hold 4 rows x 2 accumulators plus the x vectors; the same next-group prefetch.
 
 #define AVX2 __attribute__((target("avx2,fma,f16c")))
+#define GROUP2 4
 
 AVX2 static inline __m256 load8_f32(const float *p) { return _mm256_loadu_ps(p); }
 AVX2 static inline __m256 load8_bf16(const uint16_t *p) {
@@ -156,23 +216,39 @@ AVX2 static inline float hsum8(__m256 v) {
 }
 
 #define DEFINE_AVX2(NAME, T, LOAD, SCALAR)                                                         \
-    AVX2 static void NAME(const T *w, const float *x, float *y, int64_t cols, int64_t r0, int64_t r1) { \
-        int64_t body = cols & ~(int64_t)31;                                                        \
-        for (int64_t r = r0; r < r1; r++) {                                                        \
-            const T *a = w + r * cols;                                                             \
-            __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;                            \
-            for (int64_t j = 0; j < body; j += 32) {                                               \
-                s0 = _mm256_fmadd_ps(LOAD(a + j), _mm256_loadu_ps(x + j), s0);                     \
-                s1 = _mm256_fmadd_ps(LOAD(a + j + 8), _mm256_loadu_ps(x + j + 8), s1);             \
-                s2 = _mm256_fmadd_ps(LOAD(a + j + 16), _mm256_loadu_ps(x + j + 16), s2);           \
-                s3 = _mm256_fmadd_ps(LOAD(a + j + 24), _mm256_loadu_ps(x + j + 24), s3);           \
-            }                                                                                      \
-            int64_t j = body;                                                                      \
-            for (; j + 8 <= cols; j += 8) s0 = _mm256_fmadd_ps(LOAD(a + j), _mm256_loadu_ps(x + j), s0); \
-            float acc = hsum8(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));        \
-            for (; j < cols; j++) acc += SCALAR(a[j]) * x[j];                                      \
-            y[r] = acc;                                                                            \
+    AVX2 static float NAME##_row(const T *a, const float *x, int64_t cols) {                       \
+        __m256 s0 = _mm256_setzero_ps(), s1 = s0;                                                  \
+        int64_t j = 0;                                                                             \
+        for (; j + 16 <= cols; j += 16) {                                                          \
+            s0 = _mm256_fmadd_ps(LOAD(a + j), _mm256_loadu_ps(x + j), s0);                         \
+            s1 = _mm256_fmadd_ps(LOAD(a + j + 8), _mm256_loadu_ps(x + j + 8), s1);                 \
         }                                                                                          \
+        float acc = hsum8(_mm256_add_ps(s0, s1));                                                  \
+        for (; j < cols; j++) acc += SCALAR(a[j]) * x[j];                                          \
+        return acc;                                                                                \
+    }                                                                                              \
+    AVX2 static void NAME(const T *w, const float *x, float *y, int64_t cols, int64_t r0, int64_t r1) { \
+        int64_t body = cols & ~(int64_t)15, r = r0;                                                \
+        for (; r + GROUP2 <= r1; r += GROUP2) {                                                    \
+            const T *a = w + r * cols;                                                             \
+            __m256 s[2 * GROUP2];                                                                  \
+            for (int k = 0; k < 2 * GROUP2; k++) s[k] = _mm256_setzero_ps();                       \
+            for (int64_t j = 0; j < body; j += 16) {                                               \
+                __m256 lo = _mm256_loadu_ps(x + j), hi = _mm256_loadu_ps(x + j + 8);               \
+                for (int k = 0; k < GROUP2; k++) {                                                 \
+                    const T *p = a + k * cols + j;                                                 \
+                    PREFETCH_NEXT_GROUP(p, GROUP2 * cols);                                   \
+                    s[2 * k] = _mm256_fmadd_ps(LOAD(p), lo, s[2 * k]);                             \
+                    s[2 * k + 1] = _mm256_fmadd_ps(LOAD(p + 8), hi, s[2 * k + 1]);                 \
+                }                                                                                  \
+            }                                                                                      \
+            for (int k = 0; k < GROUP2; k++) {                                                     \
+                float acc = hsum8(_mm256_add_ps(s[2 * k], s[2 * k + 1]));                          \
+                for (int64_t j = body; j < cols; j++) acc += SCALAR(a[k * cols + j]) * x[j];       \
+                y[r + k] = acc;                                                                    \
+            }                                                                                      \
+        }                                                                                          \
+        for (; r < r1; r++) y[r] = NAME##_row(w + r * cols, x, cols);                              \
     }
 
 DEFINE_AVX2(matvec_f32_avx2, float, load8_f32, IDENTITY)

@@ -14,7 +14,8 @@ enum Attention {
         }
     }
 
-    /// One query row (decode): heads in parallel, SIMD dot products over the contiguous keys.
+    /// One query row (decode): heads in parallel, each one pass over its keys and values
+    /// (`fk_attend_one`).
     private static func single(q: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>, position: Int,
                                layer: Int, cache: KVCache, heads: Int) {
         let hd = cache.headDim, total = position + 1, group = heads / cache.kvHeads
@@ -23,14 +24,10 @@ enum Attention {
             let scores = UnsafeMutablePointer<Float>.allocate(capacity: total)
             defer { scores.deallocate() }
             for h in range {
-                let qh = q + h * hd, g = h / group
-                let keys = cache.key(layer: layer, head: g, position: 0)
-                for t in 0..<total { scores[t] = dot(qh, keys + t * hd, hd) * scale }
-                fk_softmax(scores, Int64(total))
-                let oh = out + h * hd
-                oh.initialize(repeating: 0, count: hd)
-                let values = cache.value(layer: layer, head: g, position: 0)
-                for t in 0..<total { axpy(oh, values + t * hd, scores[t], hd) }
+                let g = h / group
+                fk_attend_one(q + h * hd, cache.key(layer: layer, head: g, position: 0),
+                              cache.value(layer: layer, head: g, position: 0), out + h * hd, scores,
+                              Int64(total), Int64(hd), scale)
             }
         }
     }
@@ -63,30 +60,5 @@ enum Attention {
                           b: cache.value(layer: layer, head: g, position: 0), ldb: hd, c: out + b0 * qd + h * hd, ldc: qd)
             }
         }
-    }
-
-    @inline(__always)
-    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
-        var acc = SIMD16<Float>(repeating: 0)
-        var i = 0
-        while i + 16 <= n {
-            acc += UnsafeRawPointer(a + i).loadUnaligned(as: SIMD16<Float>.self) * UnsafeRawPointer(b + i).loadUnaligned(as: SIMD16<Float>.self)
-            i += 16
-        }
-        var s = acc.sum()
-        while i < n { s += a[i] * b[i]; i += 1 }
-        return s
-    }
-
-    @inline(__always)
-    static func axpy(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ a: Float, _ n: Int) {
-        var i = 0
-        let av = SIMD16<Float>(repeating: a)
-        while i + 16 <= n {
-            let r = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD16<Float>.self) + av * UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
-            UnsafeMutableRawPointer(y + i).storeBytes(of: r, as: SIMD16<Float>.self)
-            i += 16
-        }
-        while i < n { y[i] += a * x[i]; i += 1 }
     }
 }

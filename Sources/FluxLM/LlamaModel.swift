@@ -32,6 +32,10 @@ public final class LlamaModel: @unchecked Sendable {
     let head: WeightMatrix
     let invFreq: [Float]
 
+    /// When set, each op's wall and CPU time is added to it (`fluxchat bench` prints the shares
+    /// of a decode step). Not for concurrent use.
+    public var profile: OpProfile?
+
     /// Loads `config.json` and `model.safetensors` (or the shards of `model.safetensors.index.json`)
     /// from a Hugging Face Llama folder. The tokenizer is loaded separately (`Tokenizer`).
     public convenience init(directory: String) throws {
@@ -194,52 +198,65 @@ public final class LlamaModel: @unchecked Sendable {
         let att = Buffer(n * qd), gu = Buffer(n * 2 * ffn), act = Buffer(n * ffn), tmp = Buffer(n * d)
         defer { [h, qkv, q, k, att, gu, act, tmp].forEach { $0.free() } }
 
+        let prof = profile
         x.withUnsafeMutableBufferPointer { xb in
             let xp = xb.baseAddress!
             for (li, layer) in layers.enumerated() {
                 // Attention block.
-                layer.attnNorm.withUnsafeBufferPointer { Ops.rmsNorm(xp, out: h.p, rows: n, dim: d, weight: $0.baseAddress!, eps: c.rmsNormEps) }
-                layer.qkv.matmul(h.p, n: n, qkv.p)
-                let width = qd + 2 * kvd
-                for t in 0..<n {
-                    let row = qkv.p + t * width
-                    (q.p + t * qd).update(from: row, count: qd)
-                    (k.p + t * kvd).update(from: row + qd, count: kvd)
+                timed(prof, "norm") {
+                    layer.attnNorm.withUnsafeBufferPointer { Ops.rmsNorm(xp, out: h.p, rows: n, dim: d, weight: $0.baseAddress!, eps: c.rmsNormEps) }
                 }
-                Ops.rope(q.p, tokens: n, heads: c.numHeads, headDim: hd, positions: positions, invFreq: invFreq)
-                Ops.rope(k.p, tokens: n, heads: c.numKVHeads, headDim: hd, positions: positions, invFreq: invFreq)
-                for t in 0..<n {
-                    for g in 0..<c.numKVHeads {
-                        cache.key(layer: li, head: g, position: start + t).update(from: k.p + t * kvd + g * hd, count: hd)
-                        cache.value(layer: li, head: g, position: start + t).update(from: qkv.p + t * width + qd + kvd + g * hd, count: hd)
+                timed(prof, "qkv") { layer.qkv.matmul(h.p, n: n, qkv.p) }
+                let width = qd + 2 * kvd
+                timed(prof, "rope_cache") {
+                    for t in 0..<n {
+                        let row = qkv.p + t * width
+                        (q.p + t * qd).update(from: row, count: qd)
+                        (k.p + t * kvd).update(from: row + qd, count: kvd)
+                    }
+                    Ops.rope(q.p, tokens: n, heads: c.numHeads, headDim: hd, positions: positions, invFreq: invFreq)
+                    Ops.rope(k.p, tokens: n, heads: c.numKVHeads, headDim: hd, positions: positions, invFreq: invFreq)
+                    for t in 0..<n {
+                        for g in 0..<c.numKVHeads {
+                            cache.key(layer: li, head: g, position: start + t).update(from: k.p + t * kvd + g * hd, count: hd)
+                            cache.value(layer: li, head: g, position: start + t).update(from: qkv.p + t * width + qd + kvd + g * hd, count: hd)
+                        }
                     }
                 }
-                Attention.run(q: q.p, out: att.p, tokens: n, start: start, layer: li, cache: cache, heads: c.numHeads)
-                layer.o.matmul(att.p, n: n, tmp.p)
-                Ops.add(xp, tmp.p, count: n * d)
+                timed(prof, "attention") {
+                    Attention.run(q: q.p, out: att.p, tokens: n, start: start, layer: li, cache: cache, heads: c.numHeads)
+                }
+                timed(prof, "o") { layer.o.matmul(att.p, n: n, tmp.p) }
+                timed(prof, "residual") { Ops.add(xp, tmp.p, count: n * d) }
 
                 // MLP block: down(silu(gate(h)) * up(h)).
-                layer.mlpNorm.withUnsafeBufferPointer { Ops.rmsNorm(xp, out: h.p, rows: n, dim: d, weight: $0.baseAddress!, eps: c.rmsNormEps) }
-                layer.gateUp.matmul(h.p, n: n, gu.p)
-                Threads.parallelFor(n, minPerThread: 4) { range in
-                    for t in range {
-                        let g = gu.p + t * 2 * ffn
-                        fk_silu_mul(g, g + ffn, act.p + t * ffn, Int64(ffn))
+                timed(prof, "norm") {
+                    layer.mlpNorm.withUnsafeBufferPointer { Ops.rmsNorm(xp, out: h.p, rows: n, dim: d, weight: $0.baseAddress!, eps: c.rmsNormEps) }
+                }
+                timed(prof, "gate_up") { layer.gateUp.matmul(h.p, n: n, gu.p) }
+                timed(prof, "silu_mul") {
+                    Threads.parallelFor(n, minPerThread: 4) { range in
+                        for t in range {
+                            let g = gu.p + t * 2 * ffn
+                            fk_silu_mul(g, g + ffn, act.p + t * ffn, Int64(ffn))
+                        }
                     }
                 }
-                layer.down.matmul(act.p, n: n, tmp.p)
-                Ops.add(xp, tmp.p, count: n * d)
+                timed(prof, "down") { layer.down.matmul(act.p, n: n, tmp.p) }
+                timed(prof, "residual") { Ops.add(xp, tmp.p, count: n * d) }
             }
         }
         cache.count = start + n
 
         let rows = allLogits ? n : 1
         var out = Tensor(shape: allLogits ? [n, c.vocabSize] : [c.vocabSize])
-        x.withUnsafeBufferPointer { xb in
-            let first = xb.baseAddress! + (n - rows) * d
-            finalNorm.withUnsafeBufferPointer { Ops.rmsNorm(first, out: h.p, rows: rows, dim: d, weight: $0.baseAddress!, eps: c.rmsNormEps) }
+        timed(prof, "norm") {
+            x.withUnsafeBufferPointer { xb in
+                let first = xb.baseAddress! + (n - rows) * d
+                finalNorm.withUnsafeBufferPointer { Ops.rmsNorm(first, out: h.p, rows: rows, dim: d, weight: $0.baseAddress!, eps: c.rmsNormEps) }
+            }
         }
-        out.withUnsafeMutableBufferPointer { head.matmul(h.p, n: rows, $0.baseAddress!) }
+        timed(prof, "head") { out.withUnsafeMutableBufferPointer { head.matmul(h.p, n: rows, $0.baseAddress!) } }
         return out
     }
 }

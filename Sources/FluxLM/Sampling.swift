@@ -104,7 +104,8 @@ public struct Sampler {
         return Int32(order[order.count - 1])
     }
 
-    static func argmax(_ v: [Float]) -> Int32 {
+    /// The index of the largest logit (the first one on ties).
+    public static func argmax(_ v: [Float]) -> Int32 {
         var best = 0
         for i in 1..<max(1, v.count) where v[i] > v[best] { best = i }
         return Int32(best)

@@ -15,14 +15,16 @@ public final class WeightMatrix: @unchecked Sendable {
     /// Bytes the matrix occupies (what one matrix-vector product reads).
     public var byteCount: Int { rows * cols * (precision == .f32 ? 4 : 2) }
 
-    /// Takes ownership of the values in `raw` (f32 or 16-bit words), copying them into 64-byte
-    /// aligned memory.
+    /// Copies the values in `raw` (f32 or 16-bit words) into memory laid out for streaming
+    /// (`fk_alloc_streamed`: 2 MB aligned, huge pages advised, so decode's passes over hundreds
+    /// of MB do not miss the TLB every 4 KB).
     init(rows: Int, cols: Int, precision: Precision, copyingFrom raw: UnsafeRawPointer) {
         self.rows = rows
         self.cols = cols
         self.precision = precision
         let bytes = rows * cols * (precision == .f32 ? 4 : 2)
-        storage = .allocate(byteCount: max(bytes, 64), alignment: 64)
+        guard let memory = fk_alloc_streamed(max(bytes, 64)) else { fatalError("out of memory for a \(rows)x\(cols) weight matrix") }
+        storage = memory
         storage.copyMemory(from: raw, byteCount: bytes)
     }
 
@@ -42,7 +44,7 @@ public final class WeightMatrix: @unchecked Sendable {
         self.init(rows: total, cols: cols, precision: precision, copyingFrom: buffer)
     }
 
-    deinit { storage.deallocate() }
+    deinit { fk_free_streamed(storage) }
 
     /// Row `r` widened to f32 into `out` (embedding lookup).
     func copyRow(_ r: Int, to out: UnsafeMutablePointer<Float>) {
@@ -53,11 +55,12 @@ public final class WeightMatrix: @unchecked Sendable {
         }
     }
 
-    /// y[rows] = W · x, split over the threads by rows.
+    /// y[rows] = W · x, split over the threads by rows (whole groups of 8, the kernels' step).
     func matvec(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-        let cols = Int64(self.cols), storage = self.storage, precision = self.precision
-        Threads.parallelFor(rows, minPerThread: 64) { range in
-            let r0 = Int64(range.lowerBound), r1 = Int64(range.upperBound)
+        let cols = Int64(self.cols), storage = self.storage, precision = self.precision, rows = self.rows
+        let groups = (rows + 7) / 8
+        Threads.parallelFor(groups, minPerThread: 8) { range in
+            let r0 = Int64(range.lowerBound * 8), r1 = Int64(min(rows, range.upperBound * 8))
             switch precision {
             case .f32: fk_matvec_f32(storage.assumingMemoryBound(to: Float.self), x, y, cols, r0, r1)
             case .bf16: fk_matvec_bf16(storage.assumingMemoryBound(to: UInt16.self), x, y, cols, r0, r1)

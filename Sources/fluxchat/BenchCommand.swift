@@ -12,13 +12,17 @@ struct BenchCommand: ParsableCommand {
         discussion: """
             Encoder and language-model stages use seeded random weights of the FluxViT-S shape
             (384/12/6) and the small trained shape (192/4/3), and a ~110M Llama shape (768/12/12,
-            vocab 32000), so no model is needed.
+            vocab 32000), so no model is needed. The lm stage measures the streaming-read bandwidth
+            in the same run and reports decode as a share of the bound it sets.
+            The e2e stage runs the model of --model (default: the shipped model) on a clip the way a
+            user waits for an answer: decode the clip, encode it at the model's default budget,
+            prefill, first token, then --e2e-tokens more; each part in ms and the totals.
             python -m fluxtools.bench.vit and fluxtools.bench.llama time PyTorch on the same shapes;
             python -m fluxtools.bench.compare runs both engines side by side.
             """)
 
-    @Option(help: "Comma-separated stages: machine, video, encoder, lm; none prints only the processor and BLAS core.")
-    var stages: String = "machine,video,encoder,lm"
+    @Option(help: "Comma-separated stages: machine, video, encoder, lm, e2e; none prints only the processor and BLAS core.")
+    var stages: String = "machine,video,encoder,lm,e2e"
 
     @Option(help: "Video for the decode stage.")
     var video: String = "weights/examples/bouncing.mp4"
@@ -47,14 +51,28 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Tokens decoded in the LM stage.")
     var decodeTokens: Int = 64
 
+    @Option(help: "Rounds of the LM stage: each reads the bandwidth buffer, then decodes --decode-tokens.")
+    var lmRounds: Int = 3
+
+    @OptionGroup var model: ModelOptions
+
+    @Option(help: "Clip for the e2e stage (default: weights/examples/01_*.mp4).")
+    var e2eVideo: String?
+
+    @Option(help: "Tokens decoded after the first one in the e2e stage.")
+    var e2eTokens: Int = 32
+
+    @Option(help: "Question asked in the e2e stage.")
+    var e2eQuestion: String = "Describe what happens in the video."
+
     @OptionGroup var threads: ThreadOptions
 
     func run() throws {
         try threads.apply()
         let wanted = Set(stages.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-        let known: Set<String> = ["machine", "video", "encoder", "lm", "none"]
+        let known: Set<String> = ["machine", "video", "encoder", "lm", "e2e", "none"]
         if let bad = wanted.subtracting(known).first {
-            throw FluxError(.badRequest, "--stages: unknown stage '\(bad)' (known: machine, video, encoder, lm, none)")
+            throw FluxError(.badRequest, "--stages: unknown stage '\(bad)' (known: machine, video, encoder, lm, e2e, none)")
         }
         let kernels = KernelReport.current
         var blas = Dictionary(uniqueKeysWithValues: kernels.blasFields.map { ($0.0, $0.1 as Any) })
@@ -90,12 +108,35 @@ struct BenchCommand: ParsableCommand {
             var runs: [[String: Any]] = []
             for dtype in lmDtypes.split(separator: ",") {
                 progress("lm: \(dtype), \(promptTokens) prompt + \(decodeTokens) decoded tokens")
-                runs.append(try benchLM(dtype: String(dtype), promptTokens: promptTokens, decodeTokens: decodeTokens))
+                runs.append(try benchLM(dtype: String(dtype), promptTokens: promptTokens, decodeTokens: decodeTokens, rounds: lmRounds))
             }
             report["lm"] = runs
         }
+        if wanted.contains("e2e") {
+            let engine = try model.makeEngine()
+            let clip = try e2eVideo ?? Self.defaultClip()
+            progress("e2e: \(engine.bundle.directory ?? "model"), \(clip), \(e2eTokens) tokens after the first")
+            let e2e = try benchEndToEnd(engine: engine, video: clip, question: e2eQuestion, tokens: e2eTokens, repeats: repeats)
+            report["e2e"] = e2e
+            if let parts = e2e["parts_ms"] as? [String: Double] {
+                let shown = ["decode", "encode", "prefill", "first_token", "tokens"].map { "\($0) \(Self.ms(parts[$0] ?? 0))" }
+                progress("e2e: " + shown.joined(separator: ", ") + "; first token at \(Self.ms(e2e["time_to_first_token_ms"] as? Double ?? 0)) ms, total \(Self.ms(e2e["total_ms"] as? Double ?? 0)) ms")
+            }
+        }
         print(try JSONValue(checking: report).stable(pretty: true, escapingSlashes: true))
     }
+
+    /// The first shipped example clip (weights/examples/01_*.mp4).
+    static func defaultClip() throws -> String {
+        let folder = "weights/examples"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        guard let name = names.sorted().first(where: { $0.hasPrefix("01_") && $0.hasSuffix(".mp4") }) else {
+            throw FluxError(.videoNotFound, "\(folder)/01_*.mp4: no example clip here; give one with --e2e-video")
+        }
+        return folder + "/" + name
+    }
+
+    static func ms(_ v: Double) -> String { String(format: "%.1f", v) }
 
     /// "16x224@1024" -> (16, 224, 1024); the budget is optional.
     static func parseCase(_ spec: String) throws -> (Int, Int, Int?) {

@@ -160,3 +160,51 @@ final class OpsTests: XCTestCase {
         XCTAssertTrue(Half.bf16ToFloat(Half.floatToBF16(.nan)).isNaN)
     }
 }
+
+/// `Threads.parallelFor` on the thread team: every index runs exactly once, in ranges that tile
+/// 0..<n, for loops of every size, nested loops and loops started from several threads at once.
+final class ParallelForTests: XCTestCase {
+    private var saved = Threads.count
+    override func setUp() { saved = Threads.count }
+    override func tearDown() { Threads.set(saved) }
+
+    func testEveryIndexRunsOnce() {
+        for threads in [1, 2, 3] {
+            Threads.set(threads)
+            for n in [1, 2, 3, 7, 64, 1000, 4097] {
+                let hits = UnsafeMutablePointer<Int>.allocate(capacity: n)
+                defer { hits.deallocate() }
+                hits.initialize(repeating: 0, count: n)
+                for _ in 0..<20 {
+                    Threads.parallelFor(n) { range in for i in range { hits[i] += 1 } }
+                }
+                XCTAssertEqual((0..<n).filter { hits[$0] != 20 }, [], "threads \(threads), n \(n)")
+            }
+        }
+    }
+
+    func testNestedAndConcurrentLoops() {
+        Threads.set(2)
+        let n = 256
+        let hits = UnsafeMutablePointer<Int>.allocate(capacity: n * n)
+        defer { hits.deallocate() }
+        hits.initialize(repeating: 0, count: n * n)
+        // Nested: the inner loops run inline on whichever thread took the outer range.
+        Threads.parallelFor(n) { outer in
+            for i in outer { Threads.parallelFor(n) { inner in for j in inner { hits[i * n + j] += 1 } } }
+        }
+        XCTAssertEqual((0..<(n * n)).filter { hits[$0] != 1 }.count, 0)
+        // Several threads: one gets the team, the others run their loops inline.
+        let sums = UnsafeMutablePointer<Int>.allocate(capacity: 4)
+        defer { sums.deallocate() }
+        sums.initialize(repeating: 0, count: 4)
+        DispatchQueue.concurrentPerform(iterations: 4) { c in
+            let local = UnsafeMutablePointer<Int>.allocate(capacity: 1000)
+            defer { local.deallocate() }
+            local.initialize(repeating: 0, count: 1000)
+            for _ in 0..<50 { Threads.parallelFor(1000) { r in for i in r { local[i] += 1 } } }
+            sums[c] = (0..<1000).reduce(0) { $0 + local[$1] }
+        }
+        XCTAssertEqual((0..<4).map { sums[$0] }, [50_000, 50_000, 50_000, 50_000])
+    }
+}

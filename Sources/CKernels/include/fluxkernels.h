@@ -1,5 +1,6 @@
 #ifndef FLUXKERNELS_H
 #define FLUXKERNELS_H
+#include <stddef.h>
 #include <stdint.h>
 #ifdef __cplusplus
 extern "C" {
@@ -21,6 +22,31 @@ void fk_widen_f16(const uint16_t *src, float *dst, int64_t n);
 void fk_silu_mul(const float *gate, const float *up, float *out, int64_t n);
 // In-place softmax of one row.
 void fk_softmax(float *x, int64_t n);
+
+// y = W x for the decode step with rows [row_begin, row_end) (above) is what each thread runs;
+// the team below splits the rows.
+
+// Thread team for parallel loops: runs fn(ctx, i) for i in [0, pieces), on the caller and the
+// team's workers. Pieces are claimed dynamically, so a descheduled worker never holds the caller
+// up; a call made while the team is busy (nested, or from another thread) runs inline.
+typedef void (*fk_task_fn)(void *ctx, int64_t piece);
+void fk_team_run(int64_t pieces, fk_task_fn fn, void *ctx);
+// Threads the team uses, the caller included (workers start on first use).
+void fk_team_set_threads(int threads);
+int fk_team_threads(void);
+
+// Decode attention for one query head over `total` cached positions: out[hd] =
+// softmax(scale * K q) V, with K and V [total, hd] row-major. scores holds `total` floats.
+void fk_attend_one(const float *q, const float *keys, const float *values, float *out, float *scores,
+                   int64_t total, int64_t hd, float scale);
+
+// Memory for large read-mostly arrays (weights): 2 MB aligned with transparent huge pages
+// advised when at least 2 MB; free with fk_free_streamed.
+void *fk_alloc_streamed(size_t bytes);
+void fk_free_streamed(void *p);
+// Sum of n floats with the widest loads available (the streaming-read kernel for the decode
+// bandwidth bound).
+float fk_read_sum(const float *p, int64_t n);
 
 // 1 when the AVX-512 kernels are in use.
 int fk_has_avx512(void);

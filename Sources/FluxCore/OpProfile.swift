@@ -1,8 +1,7 @@
-import FluxCore
-
-/// Wall time of each encoder op, summed over the calls made while it is attached to a model
-/// (`FluxViTModel.profile`); `fluxchat bench` prints the shares. Ops are timed on the calling
-/// thread around their parallel sections, so the figures are what the forward pass waits for.
+/// Wall time of each op, summed over the calls made while it is attached to a model
+/// (`FluxViTModel.profile`, `LlamaModel.profile`); `fluxchat bench` prints the shares. Ops are
+/// timed on the calling thread around their parallel sections, so the figures are what the
+/// forward pass waits for.
 public final class OpProfile: @unchecked Sendable {
     public private(set) var ms: [String: Double] = [:]
     /// Process CPU time of each op (all threads), ms.
@@ -13,7 +12,7 @@ public final class OpProfile: @unchecked Sendable {
     public init() {}
 
     @inline(__always)
-    func time<T>(_ op: String, _ body: () throws -> T) rethrows -> T {
+    public func time<T>(_ op: String, _ body: () throws -> T) rethrows -> T {
         let t0 = Timing.nowMs(), c0 = Timing.cpuMs()
         let r = try body()
         let dt = Timing.nowMs() - t0
@@ -32,7 +31,7 @@ public final class OpProfile: @unchecked Sendable {
 
 /// Runs `body`, timed as `op` when a profile is attached.
 @inline(__always)
-func timed<T>(_ profile: OpProfile?, _ op: String, _ body: () throws -> T) rethrows -> T {
+public func timed<T>(_ profile: OpProfile?, _ op: String, _ body: () throws -> T) rethrows -> T {
     guard let profile else { return try body() }
     return try profile.time(op, body)
 }
