@@ -184,7 +184,7 @@ public final class ChatEngine {
             let tok = bundle.tokenizer
             guard let id = tok.id(ofPiece: l) ?? tok.id(ofPiece: String(format: "<0x%02X>", 65 + i)),
                   id >= 0, Int(id) < logits.count else {
-                throw FluxError(.modelInvalid, "\(tok.path): the vocabulary has no token for the letter \(l)")
+                throw FluxError(.modelInvalid, "\(tok.origin): the vocabulary has no token for the letter \(l)")
             }
             if logits[Int(id)] > bestLogit { best = i; bestLogit = logits[Int(id)] }
         }

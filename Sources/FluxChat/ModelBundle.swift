@@ -15,7 +15,7 @@ public final class ModelBundle: @unchecked Sendable {
     public let vision: FluxViTModel
     public let projector: Projector
     public let llm: LlamaModel
-    public let tokenizer: Tokenizer
+    public let tokenizer: any Tokenizer
     /// Where it came from, for `info` and logs.
     public let origin: String
     /// The bundle folder (nil when loaded from parts); its `prompts/` overrides the built-in templates.
@@ -44,7 +44,7 @@ public final class ModelBundle: @unchecked Sendable {
                                   inputDim: p.optionalInt("input_dim"), hiddenDim: p.optionalInt("hidden_dim"),
                                   outputDim: p.optionalInt("output_dim"))
         llm = try LlamaModel(config: LlamaConfig(json: l), weights: files, prefix: "llm.")
-        tokenizer = try Tokenizer(path: dir.appendingPathComponent("tokenizer.model"))
+        tokenizer = try SentencePieceTokenizer(path: dir.appendingPathComponent("tokenizer.model"))
         origin = directory
         self.directory = directory
         try checkFit()
@@ -60,7 +60,7 @@ public final class ModelBundle: @unchecked Sendable {
                                   type: pf.metadata["type"] ?? "mlp2x_gelu", pool: pf.metadata["pool"] ?? "none",
                                   inputDim: nil, hiddenDim: nil, outputDim: nil)
         llm = try LlamaModel(directory: llmDir)
-        tokenizer = try Tokenizer(path: (llmDir as NSString).appendingPathComponent("tokenizer.model"))
+        tokenizer = try TokenizerFiles.load(directory: llmDir)
         origin = "vision \(visionDir), projector \(projectorFile), llm \(llmDir)"
         directory = nil
         try checkFit()

@@ -35,7 +35,7 @@ public struct JSONObject: @unchecked Sendable {
     }
 
     /// JSONSerialization gives booleans as NSNumber with the C type "c" (on Linux and Darwin).
-    static func isBool(_ n: NSNumber) -> Bool { String(cString: n.objCType) == "c" }
+    public static func isBool(_ n: NSNumber) -> Bool { String(cString: n.objCType) == "c" }
 
     public func has(_ key: String) -> Bool { dict[key] != nil && !(dict[key] is NSNull) }
 

@@ -101,9 +101,8 @@ struct AskCommand: ParsableCommand {
     }
 
     private func runTextOnly(llm: String) throws {
-        let dir = llm as NSString
         let lm = try LlamaModel(directory: llm)
-        let tokenizer = try Tokenizer(path: dir.appendingPathComponent("tokenizer.model"))
+        let tokenizer = try TokenizerFiles.load(llm: llm)
         tokenizer.apply(config: lm.config)
         guard tokenizer.vocabSize <= lm.config.vocabSize else {
             throw FluxError(.modelInvalid, "\(llm): tokenizer.model has \(tokenizer.vocabSize) pieces but vocab_size is \(lm.config.vocabSize)")
