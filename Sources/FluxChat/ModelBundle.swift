@@ -60,7 +60,7 @@ public final class ModelBundle: @unchecked Sendable {
                                   type: pf.metadata["type"] ?? "mlp2x_gelu", pool: pf.metadata["pool"] ?? "none",
                                   inputDim: nil, hiddenDim: nil, outputDim: nil)
         llm = try LlamaModel(directory: llmDir)
-        tokenizer = try TokenizerFiles.load(directory: llmDir)
+        tokenizer = try LanguageModelFiles.tokenizer(directory: llmDir)
         origin = "vision \(visionDir), projector \(projectorFile), llm \(llmDir)"
         directory = nil
         try checkFit()

@@ -33,7 +33,7 @@ public final class LlamaModel: @unchecked Sendable {
     let invFreq: [Float]
 
     /// Loads `config.json` and `model.safetensors` (or the shards of `model.safetensors.index.json`)
-    /// from a Hugging Face Llama folder. The tokenizer is loaded separately (`TokenizerFiles`).
+    /// from a Hugging Face Llama folder. The tokenizer is loaded separately (`LanguageModelFiles`).
     public convenience init(directory: String) throws {
         let config = try LlamaConfig(directory: directory)
         try self.init(config: config, weights: CheckpointFiles.open(directory: directory))

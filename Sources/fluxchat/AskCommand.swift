@@ -101,12 +101,7 @@ struct AskCommand: ParsableCommand {
     }
 
     private func runTextOnly(llm: String) throws {
-        let lm = try LlamaModel(directory: llm)
-        let tokenizer = try TokenizerFiles.load(llm: llm)
-        tokenizer.apply(config: lm.config)
-        guard tokenizer.vocabSize <= lm.config.vocabSize else {
-            throw FluxError(.modelInvalid, "\(llm): tokenizer.model has \(tokenizer.vocabSize) pieces but vocab_size is \(lm.config.vocabSize)")
-        }
+        let (lm, tokenizer) = try LanguageModelFiles.load(llm: llm)
         let text = raw ? prompt : "User: \(prompt)\nAssistant:"
         let ids = try tokenizer.encode(text, addBOS: true)
         var options = try RequestResolver.sampling(settings)
