@@ -6,6 +6,9 @@ import Foundation
 public struct PromptTemplates: Sendable, Equatable {
     public var defaultSystem: String
     public var system: String
+    /// Used instead of `system` when the system text is empty (chat.txt's optional `system_none`;
+    /// Llama 2 and Llama 3 write no system block then).
+    public var systemNone: String?
     public var user: String
     public var userVideo: String
     public var assistant: String
@@ -63,6 +66,7 @@ public struct PromptTemplates: Sendable, Equatable {
         }
         defaultSystem = try get(chat, "default_system", "chat.txt")
         system = try get(chat, "system", "chat.txt")
+        systemNone = chat["system_none"]
         user = try get(chat, "user", "chat.txt")
         userVideo = try get(chat, "user_video", "chat.txt")
         assistant = try get(chat, "assistant", "chat.txt")

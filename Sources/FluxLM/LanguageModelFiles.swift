@@ -47,8 +47,9 @@ public enum LanguageModelFiles {
         return (try? String(contentsOfFile: dir.appendingPathComponent("chat_template.jinja"), encoding: .utf8))
     }
 
-    /// The decoder and tokenizer of `--llm`, the tokenizer checked against the model's vocabulary.
-    public static func load(llm path: String) throws -> (model: LlamaModel, tokenizer: any Tokenizer) {
+    /// The decoder, tokenizer and Jinja chat template of `--llm`, the tokenizer checked against
+    /// the model's vocabulary.
+    public static func load(llm path: String) throws -> (model: LlamaModel, tokenizer: any Tokenizer, chatTemplate: String?) {
         guard !isGGUF(path) else {
             // The GGUF reader (weights mmapped from the file) plugs in here.
             throw FluxError(.fileInvalid, "\(path): this build does not read GGUF weights")
@@ -59,6 +60,6 @@ public enum LanguageModelFiles {
         guard tokenizer.vocabSize <= model.config.vocabSize else {
             throw FluxError(.modelInvalid, "\(tokenizer.origin): the tokenizer has \(tokenizer.vocabSize) tokens but vocab_size is \(model.config.vocabSize)")
         }
-        return (model, tokenizer)
+        return (model, tokenizer, chatTemplate(llm: path))
     }
 }
