@@ -44,6 +44,7 @@ struct ReplCommands {
             say(Self.help)
         case "/video":
             guard args.count == 1 || args.count == 3 else { throw FluxError(.badRequest, "usage: /video PATH [START END]") }
+            _ = try session.engine.bundle.videoParts()
             let path = (args[0] as NSString).expandingTildeInPath
             guard FileManager.default.fileExists(atPath: path) else { throw FluxError(.videoNotFound, "\(path): no such file or folder") }
             let s = args.count == 3 ? try Self.number(args[1], "start") : nil

@@ -64,7 +64,7 @@ final class TextOnlyCommandTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("budget: none (text only)"), r.stdout)
         XCTAssertTrue(r.stdout.contains("turns: 2"), r.stdout)
-        // A video cannot be answered by a language model alone; the REPL says so and goes on.
+        // A language model alone takes no video; the REPL says so and the conversation goes on.
         XCTAssertTrue(r.stderr.contains("bad_request"), r.stderr)
     }
 
