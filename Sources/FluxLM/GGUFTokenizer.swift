@@ -18,7 +18,8 @@ public struct GGUFTokenizerMetadata: Sendable {
     public var eotId: Int32?
     public var unkId: Int32?
     public var padId: Int32?
-    /// `tokenizer.ggml.add_bos_token`; when absent SentencePiece models add BOS and BPE ones do not.
+    /// `tokenizer.ggml.add_bos_token`; when absent SentencePiece and Llama 3 models add BOS and
+    /// other BPE ones do not (llama.cpp's defaults).
     public var addBOS: Bool?
     /// `tokenizer.ggml.add_space_prefix` (SentencePiece's dummy prefix; default true).
     public var addSpacePrefix: Bool?
@@ -57,7 +58,7 @@ public struct GGUFTokenizerMetadata: Sendable {
                 throw FluxError(.fileInvalid, "\(source): tokenizer.ggml.pre \(name.debugDescription) is not a pre-tokenizer FluxLM implements (\(PreTokenizer.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             return try BPETokenizer(tokens: tokens, merges: merges, types: types, bosId: bosId, eosId: eosId, eotId: eotId,
-                                    padId: padId, unkId: unkId, addsBOS: addBOS ?? false, pre: family,
+                                    padId: padId, unkId: unkId, addsBOS: addBOS ?? (family == .llama3), pre: family,
                                     ignoreMerges: family == .llama3, origin: "\(source) (tokenizer.ggml)")
         case "llama":
             guard let scores else { throw FluxError(.fileInvalid, "\(source): tokenizer.ggml.scores is missing (a SentencePiece vocabulary needs it)") }

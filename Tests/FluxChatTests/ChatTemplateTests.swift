@@ -54,6 +54,20 @@ final class ChatTemplateTests: XCTestCase {
         XCTAssertEqual(ChatTemplateFamily.fluxchat.templates(), .builtIn)
     }
 
+    /// The model's template: tokenizer_config.json's `chat_template` (a string or a list of named
+    /// ones), else chat_template.jinja; a .gguf file's folder is searched the same way.
+    func testTheModelsTemplateIsFoundInItsFolder() throws {
+        let dir = try TextOnlyModel.make(chatTemplate: nil)
+        XCTAssertNil(LanguageModelFiles.chatTemplate(llm: dir))
+        try Data("{{ '[INST] ' }}".utf8).write(to: URL(fileURLWithPath: dir + "/chat_template.jinja"))
+        XCTAssertEqual(LanguageModelFiles.chatTemplate(llm: dir), "{{ '[INST] ' }}")
+        XCTAssertEqual(LanguageModelFiles.chatTemplate(llm: dir + "/model.gguf"), "{{ '[INST] ' }}")
+        let named = #"{"chat_template": [{"name": "tool_use", "template": "x"}, {"name": "default", "template": "<|im_start|>"}]}"#
+        try Data(named.utf8).write(to: URL(fileURLWithPath: dir + "/tokenizer_config.json"))
+        XCTAssertEqual(LanguageModelFiles.chatTemplate(llm: dir), "<|im_start|>")
+        try? FileManager.default.removeItem(atPath: dir + "/chat_template.jinja")
+    }
+
     /// A language model alone (a Hugging Face folder with a byte-level BPE tokenizer.json and a
     /// ChatML template) answers text requests and refuses videos.
     func testTextOnlyEngine() throws {
