@@ -75,6 +75,18 @@ final class BPETokenizerTests: XCTestCase {
         }
     }
 
+    /// Without `tokenizer.ggml.add_bos_token`, Llama 3 vocabularies start with BOS and others do not.
+    func testGGUFBOSDefaults() throws {
+        func tokenizer(_ pre: String, addBOS: Bool?) throws -> any Tokenizer {
+            try GGUFTokenizerMetadata(model: "gpt2", pre: pre, tokens: ["a", "b", "<|begin|>"], types: [1, 1, 3], bosId: 2,
+                                      addBOS: addBOS, source: "x.gguf").makeTokenizer()
+        }
+        XCTAssertEqual(try tokenizer("llama-bpe", addBOS: nil).encode("ab", addBOS: true), [2, 0, 1])
+        XCTAssertEqual(try tokenizer("llama-bpe", addBOS: false).encode("ab", addBOS: true), [0, 1])
+        XCTAssertEqual(try tokenizer("smollm", addBOS: nil).encode("ab", addBOS: true), [0, 1])
+        XCTAssertEqual(try tokenizer("smollm", addBOS: true).encode("ab", addBOS: false), [0, 1])
+    }
+
     func testDecodeRestoresTheTextAndDropsControlTokens() throws {
         let c = try Self.cases()
         for family in Self.families {
