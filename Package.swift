@@ -55,6 +55,7 @@ let package = Package(
         .executableTarget(name: "FuzzSafeTensors", dependencies: ["FluxCore", "FuzzSupport"], path: "Fuzz/FuzzSafeTensors"),
         .executableTarget(name: "FuzzRequest", dependencies: ["FluxChat", "FluxCore", "FluxViT", "FuzzSupport"], path: "Fuzz/FuzzRequest"),
         .executableTarget(name: "FuzzTokenizer", dependencies: ["FluxLM", "FuzzSupport"], path: "Fuzz/FuzzTokenizer"),
+        .executableTarget(name: "FuzzBPE", dependencies: ["FluxCore", "FluxLM", "FuzzSupport"], path: "Fuzz/FuzzBPE"),
         .executableTarget(name: "FuzzMedia", dependencies: ["FluxCore", "FluxVideo", "FuzzSupport"], path: "Fuzz/FuzzMedia"),
 
         .testTarget(name: "FluxCoreTests", dependencies: ["FluxCore"]),

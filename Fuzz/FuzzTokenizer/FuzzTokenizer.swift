@@ -3,9 +3,9 @@ import FuzzSupport
 
 /// The test tokenizer (SentencePiece) run on arbitrary text: encoding must not fail on any
 /// string, and every id it returns must decode.
-let tokenizer: Tokenizer = {
+let tokenizer: SentencePieceTokenizer = {
     let path = FuzzInput.repositoryFile("Tests/FluxLMTests/Fixtures/tokenizer.model")
-    do { return try Tokenizer(path: path) } catch { fatalError("fuzz setup: \(error) (run from the repository root)") }
+    do { return try SentencePieceTokenizer(path: path) } catch { fatalError("fuzz setup: \(error) (run from the repository root)") }
 }()
 
 func check(_ bytes: [UInt8]) {

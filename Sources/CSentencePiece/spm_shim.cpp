@@ -28,6 +28,17 @@ spm_processor *spm_load(const char *path, char **error) {
     return p;
 }
 
+spm_processor *spm_load_bytes(const char *bytes, int64_t length, char **error) {
+    auto *p = new spm_processor();
+    auto status = p->sp.LoadFromSerializedProto(std::string(bytes, static_cast<size_t>(length)));
+    if (!status.ok()) {
+        if (error) *error = dup_string(status.ToString());
+        delete p;
+        return nullptr;
+    }
+    return p;
+}
+
 void spm_free(spm_processor *p) { delete p; }
 void spm_free_string(char *s) { std::free(s); }
 
@@ -62,6 +73,19 @@ char *spm_id_to_piece(const spm_processor *p, int32_t id) {
 }
 
 int32_t spm_piece_to_id(const spm_processor *p, const char *piece) { return p->sp.PieceToId(piece); }
+
+float spm_score(const spm_processor *p, int32_t id) {
+    return id >= 0 && id < p->sp.GetPieceSize() ? p->sp.GetScore(id) : 0.0f;
+}
+
+int32_t spm_type(const spm_processor *p, int32_t id) {
+    if (id < 0 || id >= p->sp.GetPieceSize()) return 0;
+    if (p->sp.IsUnknown(id)) return 2;
+    if (p->sp.IsControl(id)) return 3;
+    if (p->sp.IsUnused(id)) return 5;
+    if (p->sp.IsByte(id)) return 6;
+    return 1;  // normal or user-defined: the processor API cannot tell them apart
+}
 
 int spm_is_byte(const spm_processor *p, int32_t id) {
     return id >= 0 && id < p->sp.GetPieceSize() && p->sp.IsByte(id);

@@ -36,18 +36,21 @@ public final class ChatEngine {
 
     /// The request's settings merged with the model's config and the defaults, validated once.
     public func resolve(_ settings: RequestSettings, video: String?) throws -> ResolvedRequest {
-        try RequestResolver.resolve(settings, video: video, vision: bundle.vision.config)
+        try RequestResolver.resolve(settings, video: video, vision: bundle.vision?.config)
     }
 
-    /// The budget plan `settings` gives on this model.
+    /// The budget plan `settings` gives on this model (`bad_request` for a language model alone).
     public func plan(_ settings: RequestSettings) throws -> BudgetPlan {
-        try RequestResolver.plan(settings, vision: bundle.vision.config)
+        try RequestResolver.plan(settings, vision: bundle.videoParts().vision.config)
     }
 
     /// The video `path` sampled as `settings` ask.
     public func plan(_ settings: RequestSettings, video path: String) throws -> VideoPlan {
-        try RequestResolver.video(path, settings, vision: bundle.vision.config)
+        try RequestResolver.video(path, settings, vision: bundle.videoParts().vision.config)
     }
+
+    /// The budget of a request that names none; nil for a language model alone.
+    public var defaultBudget: Int? { bundle.vision.map { RequestResolver.defaultBudget($0.config) } }
 
     /// The encoded video for `video`, from the cache when it holds it (then `hit` is true).
     public func encode(_ video: VideoPlan) throws -> (video: EncodedVideo, hit: Bool) {
@@ -58,8 +61,9 @@ public final class ChatEngine {
         let t0 = Timing.nowMs()
         let clip = try VideoLoader.load(path: video.path, frames: p.frames, resolution: p.resolution, start: video.start, end: video.end)
         let t1 = Timing.nowMs()
-        let out = try bundle.vision.encode(pixels: clip.pixels, plan: p)
-        let embeddings = try bundle.projector(out.tokens)
+        let (vision, projector) = try bundle.videoParts()
+        let out = try vision.encode(pixels: clip.pixels, plan: p)
+        let embeddings = try projector(out.tokens)
         let t2 = Timing.nowMs()
         let v = EncodedVideo(serial: nextSerial, key: key, embeddings: embeddings, frames: clip.frames,
                              timestamps: clip.timestamps, kept: out.kept, gridT: out.gridT, gridL: out.gridL,
@@ -87,7 +91,7 @@ public final class ChatEngine {
         var stats = ChatStats()
         var video: EncodedVideo?
         if let plan = resolved.video {
-            try assembler.checkVideo(rows: bundle.projector.outputRows(tokens: 1 + plan.plan.keptTokens))
+            try assembler.checkVideo(rows: bundle.videoParts().projector.outputRows(tokens: 1 + plan.plan.keptTokens))
             let (v, hit) = try encode(plan)
             video = v
             stats.videoCacheHit = hit
@@ -184,7 +188,7 @@ public final class ChatEngine {
             let tok = bundle.tokenizer
             guard let id = tok.id(ofPiece: l) ?? tok.id(ofPiece: String(format: "<0x%02X>", 65 + i)),
                   id >= 0, Int(id) < logits.count else {
-                throw FluxError(.modelInvalid, "\(tok.path): the vocabulary has no token for the letter \(l)")
+                throw FluxError(.modelInvalid, "\(tok.origin): the vocabulary has no token for the letter \(l)")
             }
             if logits[Int(id)] > bestLogit { best = i; bestLogit = logits[Int(id)] }
         }

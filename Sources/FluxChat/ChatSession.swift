@@ -57,8 +57,8 @@ public final class ChatSession {
                        ("resolution", .int(v.plan.resolution))]
             if let start = v.start { fields.append(("start", .double(start))) }
             if let end = v.end { fields.append(("end", .double(end))) }
-        } else {
-            fields.append(("budget", .int(settings.budget ?? RequestResolver.defaultBudget(engine.bundle.vision.config))))
+        } else if let budget = settings.budget ?? engine.defaultBudget {
+            fields.append(("budget", .int(budget)))
         }
         let o = r.sampling
         fields += [("temperature", .double(Double(o.temperature))), ("top_k", .int(o.topK)), ("top_p", .double(Double(o.topP))),

@@ -4,7 +4,8 @@ import FluxViT
 import Foundation
 
 /// Everything that answers a question about a video: the FluxViT encoder, the projector, the
-/// Llama-family language model and its tokenizer.
+/// Llama-family language model and its tokenizer; or the language model alone (`init(llm:)`),
+/// which answers text only.
 ///
 /// A bundle folder holds `config.json` with the sections `vision` (FluxViT config fields, with an
 /// optional `budgets` table), `projector` (`type`, `input_dim`, `hidden_dim`, `output_dim`, `pool`)
@@ -12,14 +13,17 @@ import Foundation
 /// `vision.<FluxViT name>`, `projector.<name>`, `llm.<Hugging Face Llama name>`; and
 /// `tokenizer.model`. `python -m fluxtools.random_bundle` writes one.
 public final class ModelBundle: @unchecked Sendable {
-    public let vision: FluxViTModel
-    public let projector: Projector
+    /// The video encoder and projector; nil for a language model alone.
+    public let vision: FluxViTModel?
+    public let projector: Projector?
     public let llm: LlamaModel
-    public let tokenizer: Tokenizer
+    public let tokenizer: any Tokenizer
     /// Where it came from, for `info` and logs.
     public let origin: String
     /// The bundle folder (nil when loaded from parts); its `prompts/` overrides the built-in templates.
     public let directory: String?
+    /// The language model's own Jinja chat template (a language model alone), for `ChatTemplateFamily.detect`.
+    public private(set) var chatTemplate: String?
 
     /// Loads a bundle folder.
     public init(directory: String) throws {
@@ -38,35 +42,56 @@ public final class ModelBundle: @unchecked Sendable {
             return f
         }
         let visionConfig = try FluxViTConfig(json: v)
-        vision = try FluxViTModel(config: visionConfig, weights: file(holding: "vision.cls_token"), prefix: "vision.")
-        projector = try Projector(weights: file(holding: "projector.fc1.weight"), prefix: "projector.",
+        let vision = try FluxViTModel(config: visionConfig, weights: file(holding: "vision.cls_token"), prefix: "vision.")
+        let projector = try Projector(weights: file(holding: "projector.fc1.weight"), prefix: "projector.",
                                   type: p.string("type", default: "mlp2x_gelu"), pool: p.string("pool", default: "none"),
                                   inputDim: p.optionalInt("input_dim"), hiddenDim: p.optionalInt("hidden_dim"),
                                   outputDim: p.optionalInt("output_dim"))
         llm = try LlamaModel(config: LlamaConfig(json: l), weights: files, prefix: "llm.")
-        tokenizer = try Tokenizer(path: dir.appendingPathComponent("tokenizer.model"))
+        tokenizer = try SentencePieceTokenizer(path: dir.appendingPathComponent("tokenizer.model"))
         origin = directory
         self.directory = directory
-        try checkFit()
+        self.vision = vision
+        self.projector = projector
+        try checkFit(vision: vision, projector: projector)
     }
 
     /// Loads the parts: a FluxViT folder (`config.json` + `model.safetensors`), a projector
     /// safetensors file (`fc1.*`, `fc2.*`, optionally under `projector.`; metadata `type` and
     /// `pool`) and a Hugging Face Llama folder with `tokenizer.model`.
     public init(vision visionDir: String, projector projectorFile: String, llm llmDir: String) throws {
-        vision = try FluxViTModel(directory: visionDir)
+        let vision = try FluxViTModel(directory: visionDir)
         let pf = try SafeTensorsFile(path: projectorFile)
-        projector = try Projector(weights: pf, prefix: pf.tensors["projector.fc1.weight"] != nil ? "projector." : "",
+        let projector = try Projector(weights: pf, prefix: pf.tensors["projector.fc1.weight"] != nil ? "projector." : "",
                                   type: pf.metadata["type"] ?? "mlp2x_gelu", pool: pf.metadata["pool"] ?? "none",
                                   inputDim: nil, hiddenDim: nil, outputDim: nil)
         llm = try LlamaModel(directory: llmDir)
-        tokenizer = try Tokenizer(path: (llmDir as NSString).appendingPathComponent("tokenizer.model"))
+        tokenizer = try LanguageModelFiles.tokenizer(directory: llmDir)
         origin = "vision \(visionDir), projector \(projectorFile), llm \(llmDir)"
         directory = nil
-        try checkFit()
+        self.vision = vision
+        self.projector = projector
+        try checkFit(vision: vision, projector: projector)
     }
 
-    private func checkFit() throws {
+    /// The language model alone (a Hugging Face folder or a .gguf file): text only.
+    public init(llm path: String) throws {
+        (llm, tokenizer, chatTemplate) = try LanguageModelFiles.load(llm: path)
+        vision = nil
+        projector = nil
+        origin = path
+        directory = nil
+    }
+
+    /// The encoder and projector; `bad_request` for a language model alone.
+    public func videoParts() throws -> (vision: FluxViTModel, projector: Projector) {
+        guard let vision, let projector else {
+            throw FluxError(.badRequest, "video: \(origin) is a language model alone (text only); load a FluxChat model for videos")
+        }
+        return (vision, projector)
+    }
+
+    private func checkFit(vision: FluxViTModel, projector: Projector) throws {
         tokenizer.apply(config: llm.config)
         guard projector.inputDim == vision.config.embedDim else {
             throw FluxError(.modelInvalid, "\(origin): projector input_dim \(projector.inputDim) != vision embed_dim \(vision.config.embedDim)")
@@ -75,7 +100,7 @@ public final class ModelBundle: @unchecked Sendable {
             throw FluxError(.modelInvalid, "\(origin): projector output_dim \(projector.outputDim) != llm hidden_size \(llm.config.hiddenSize)")
         }
         guard tokenizer.vocabSize <= llm.config.vocabSize else {
-            throw FluxError(.modelInvalid, "\(origin): tokenizer.model has \(tokenizer.vocabSize) pieces but vocab_size is \(llm.config.vocabSize)")
+            throw FluxError(.modelInvalid, "\(origin): the tokenizer has \(tokenizer.vocabSize) tokens but vocab_size is \(llm.config.vocabSize)")
         }
     }
 
@@ -90,7 +115,11 @@ public final class ModelBundle: @unchecked Sendable {
 
     /// A short description for `op: info` and `/params`.
     public var summary: JSONValue {
-        let v = vision.config, l = llm.config
+        let l = llm.config
+        let lm: (String, JSONValue) = ("llm", .object([("hidden_size", .int(l.hiddenSize)), ("num_hidden_layers", .int(l.numLayers)),
+                                                      ("vocab_size", .int(l.vocabSize)), ("max_position_embeddings", .int(l.maxPositionEmbeddings))]))
+        guard let vision, let projector else { return .object([("origin", .string(origin)), lm]) }
+        let v = vision.config
         let budgets = v.budgets.keys.sorted().compactMap { k -> (String, JSONValue)? in
             guard let e = v.budgets[k] else { return nil }
             return (String(k), .object([("frames", .int(e.frames)), ("resolution", .int(e.resolution))]))
@@ -104,8 +133,7 @@ public final class ModelBundle: @unchecked Sendable {
             ("projector", .object([("type", .string("mlp2x_gelu")), ("input_dim", .int(projector.inputDim)),
                                    ("hidden_dim", .int(projector.hiddenDim)), ("output_dim", .int(projector.outputDim)),
                                    ("pool", .string(projector.pool.rawValue))])),
-            ("llm", .object([("hidden_size", .int(l.hiddenSize)), ("num_hidden_layers", .int(l.numLayers)),
-                             ("vocab_size", .int(l.vocabSize)), ("max_position_embeddings", .int(l.maxPositionEmbeddings))])),
+            lm,
         ])
     }
 }

@@ -5,7 +5,7 @@ import FluxLM
 /// the video segment becomes the video's projected rows. Holds the one context-length check, so
 /// every request (chat, JSON, evaluation) is refused the same way when it does not fit.
 struct PromptAssembler {
-    let tokenizer: Tokenizer
+    let tokenizer: any Tokenizer
     /// Positions the KV cache holds at most.
     let contextLimit: Int
 

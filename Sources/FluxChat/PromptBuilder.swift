@@ -43,7 +43,8 @@ public struct PromptBuilder: Sendable {
         if let bad = turns.firstIndex(where: { $0.role == .system }) {
             throw FluxError(.badRequest, "messages[\(bad)]: a system message may only come first")
         }
-        var out: [PromptSegment] = [.text(fill(templates.system, ["system": system]))]
+        var out: [PromptSegment] = [.text(system.isEmpty ? templates.systemNone ?? fill(templates.system, ["system": ""])
+                                                         : fill(templates.system, ["system": system]))]
         var videoPlaced = false
         for (i, m) in zip(turns.indices, turns) {
             var content = m.content

@@ -6,6 +6,9 @@ import Foundation
 public struct PromptTemplates: Sendable, Equatable {
     public var defaultSystem: String
     public var system: String
+    /// Used instead of `system` when the system text is empty (chat.txt's optional `system_none`;
+    /// Llama 2 and Llama 3 write no system block then).
+    public var systemNone: String?
     public var user: String
     public var userVideo: String
     public var assistant: String
@@ -67,6 +70,7 @@ public struct PromptTemplates: Sendable, Equatable {
         let c = keys(chat, "chat.txt"), m = keys(mvbench, "mvbench.txt")
         (defaultSystem, system, user, userVideo) = (try c("default_system"), try c("system"), try c("user"), try c("user_video"))
         (assistant, generation, stop) = (try c("assistant"), try c("generation"), try c("stop"))
+        systemNone = chat["system_none"]
         (mvbenchSystem, mvbenchQuestion, mvbenchOption, mvbenchPrefill) = (try m("system"), try m("question"), try m("option"), try m("prefill"))
         dreamPrompt = try keys(dream, "dream.txt")("prompt")
         guard userVideo.components(separatedBy: "{video}").count == 2 else {

@@ -69,7 +69,7 @@ public final class ProtocolServer {
             ("limits", .object([("max_line_bytes", .int(maxLineBytes)), ("context", .int(engine.contextLimit)),
                                 ("max_budget", .int(Limits.maxBudget)), ("max_frames", .int(Limits.maxFrames)),
                                 ("max_resolution", .int(Limits.maxResolution)), ("max_tokens", .int(Limits.maxNewTokens))])),
-            ("defaults", .object([("budget", .int(base.budget ?? RequestResolver.defaultBudget(engine.bundle.vision.config))),
+            ("defaults", .object([("budget", (base.budget ?? engine.defaultBudget).map { JSONValue.int($0) } ?? .null),
                                   ("max_tokens", .int(base.maxTokens ?? RequestDefaults.maxTokens)),
                                   ("stream", .bool(RequestDefaults.stream))])),
             ("processor", .object([("name", .string(kernels.processor)),

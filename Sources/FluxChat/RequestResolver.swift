@@ -46,8 +46,13 @@ public enum RequestResolver {
         return o
     }
 
-    /// Everything `s` settles, for a request about `video` (nil: text only).
-    public static func resolve(_ s: RequestSettings, video: String?, vision: FluxViTConfig) throws -> ResolvedRequest {
-        ResolvedRequest(video: try video.map { try Self.video($0, s, vision: vision) }, sampling: try sampling(s))
+    /// Everything `s` settles, for a request about `video` (nil: text only); `vision` is nil
+    /// for a language model alone, which takes no video.
+    public static func resolve(_ s: RequestSettings, video: String?, vision: FluxViTConfig?) throws -> ResolvedRequest {
+        let plan = try video.map { path -> VideoPlan in
+            guard let vision else { throw FluxError(.badRequest, "video: this model is a language model alone (text only)") }
+            return try Self.video(path, s, vision: vision)
+        }
+        return ResolvedRequest(video: plan, sampling: try sampling(s))
     }
 }

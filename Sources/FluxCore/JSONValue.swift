@@ -35,13 +35,16 @@ public indirect enum JSONValue: Equatable, Sendable {
         self = try Self.convert(v, strict: true)
     }
 
+    /// Foundation gives JSON booleans as NSNumber with the C type "c" (on Linux and Darwin).
+    public static func isBool(_ n: NSNumber) -> Bool { String(cString: n.objCType) == "c" }
+
     private static func convert(_ v: Any, strict: Bool) throws -> JSONValue {
         switch v {
         case is NSNull: return .null
         case let s as String: return .string(s)
         case let n as NSNumber:
+            if isBool(n) { return .bool(n.boolValue) }
             let kind = String(cString: n.objCType)
-            if kind == "c" { return .bool(n.boolValue) }
             // Integers stay exact past 2^53 (a 64-bit seed in settings.json reads back as written).
             if "qlis".contains(kind), let i = Int(exactly: n.int64Value) { return .int(i) }
             if "QLIS".contains(kind), let i = Int(exactly: n.uint64Value) { return .int(i) }

@@ -17,9 +17,9 @@ public struct GenerationResult: Sendable {
 /// character and never shows the start of a stop string that may still complete.
 public final class Generator {
     public let model: LlamaModel
-    public let tokenizer: Tokenizer
+    public let tokenizer: any Tokenizer
 
-    public init(model: LlamaModel, tokenizer: Tokenizer) {
+    public init(model: LlamaModel, tokenizer: any Tokenizer) {
         self.model = model
         self.tokenizer = tokenizer
     }

@@ -37,7 +37,7 @@ public final class LlamaModel: @unchecked Sendable {
     public var profile: OpProfile?
 
     /// Loads `config.json` and `model.safetensors` (or the shards of `model.safetensors.index.json`)
-    /// from a Hugging Face Llama folder. The tokenizer is loaded separately (`Tokenizer`).
+    /// from a Hugging Face Llama folder. The tokenizer is loaded separately (`LanguageModelFiles`).
     public convenience init(directory: String) throws {
         let config = try LlamaConfig(directory: directory)
         try self.init(config: config, weights: CheckpointFiles.open(directory: directory))

@@ -1,106 +1,27 @@
-import CSentencePiece
 import FluxCore
-import Foundation
 
-/// A SentencePiece tokenizer (`tokenizer.model`), through libsentencepiece.
-/// Special ids come from the model file; `apply(config:)` lets config.json override them,
-/// as Hugging Face does.
-public final class Tokenizer: @unchecked Sendable {
-    private let processor: OpaquePointer
-    public let path: String
-    public let vocabSize: Int
+/// What the engine, the generator and the detokenizer need from a tokenizer; SentencePiece
+/// (`SentencePieceTokenizer`) and byte-level BPE (`BPETokenizer`) both provide it.
+public protocol Tokenizer: AnyObject, Sendable {
+    /// The file (or file and field) it came from, for messages.
+    var origin: String { get }
+    var vocabSize: Int { get }
     /// Beginning-of-sequence id, nil when the model has none.
-    public var bosId: Int32?
-    /// The main end-of-sequence id, nil when the model has none.
-    public var eosId: Int32?
-    /// Every id that ends generation (eosId plus any extra ids from config.json).
-    public var eosIds: Set<Int32>
-    public let unkId: Int32?
-    public let padId: Int32?
-
-    public init(path: String) throws {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw FluxError(.fileNotFound, "\(path): no such file")
-        }
-        var err: UnsafeMutablePointer<CChar>?
-        guard let p = spm_load(path, &err) else {
-            let msg = err.map { String(cString: $0) } ?? "unknown error"
-            spm_free_string(err)
-            throw FluxError(.fileInvalid, "\(path): not a SentencePiece model (\(msg))")
-        }
-        processor = p
-        self.path = path
-        vocabSize = Int(spm_vocab_size(p))
-        func valid(_ id: Int32) -> Int32? { id >= 0 && Int(id) < Int(spm_vocab_size(p)) ? id : nil }
-        bosId = valid(spm_bos_id(p))
-        eosId = valid(spm_eos_id(p))
-        unkId = valid(spm_unk_id(p))
-        padId = valid(spm_pad_id(p))
-        eosIds = eosId.map { [$0] } ?? []
-    }
-
-    deinit { spm_free(processor) }
-
+    var bosId: Int32? { get }
+    /// Every id that ends generation.
+    var eosIds: Set<Int32> { get }
+    /// Token ids of `text`; with `addBOS` the sequence starts with BOS when the model puts one
+    /// there. Special tokens written in the text (`<|im_start|>`, `</s>`) become their ids.
+    func encode(_ text: String, addBOS: Bool) throws -> [Int32]
+    /// Text of `ids`; control tokens decode to nothing, ids outside the vocabulary are skipped,
+    /// incomplete UTF-8 becomes U+FFFD.
+    func decode(_ ids: [Int32]) -> String
+    /// The vocabulary string of `id` ("▁the", "Ġthe", "<|im_end|>"), nil outside it.
+    func piece(_ id: Int32) -> String?
+    /// The id of a vocabulary string, nil when there is none.
+    func id(ofPiece piece: String) -> Int32?
     /// Takes bos/eos ids from config.json where it names them (eos may be a list there).
-    public func apply(config: LlamaConfig) {
-        if let b = config.bosTokenId { bosId = b }
-        if let first = config.eosTokenIds.first {
-            eosId = first
-            eosIds = Set(config.eosTokenIds)
-        }
-    }
-
-    /// Token ids of `text`, with `bosId` in front when `addBOS` (and the model has one).
-    public func encode(_ text: String, addBOS: Bool) throws -> [Int32] {
-        var utf8 = Array(text.utf8)
-        guard !utf8.isEmpty else { return addBOS ? bosId.map { [$0] } ?? [] : [] }
-        let n = utf8.withUnsafeMutableBufferPointer { buf in
-            buf.baseAddress!.withMemoryRebound(to: CChar.self, capacity: max(1, buf.count)) {
-                spm_encode(processor, $0, Int64(buf.count), nil, 0)
-            }
-        }
-        guard n >= 0 else { throw FluxError(.internal, "\(path): SentencePiece could not encode the text") }
-        var ids = [Int32](repeating: 0, count: Int(n))
-        if n > 0 {
-            _ = utf8.withUnsafeMutableBufferPointer { buf in
-                ids.withUnsafeMutableBufferPointer { out in
-                    buf.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buf.count) {
-                        spm_encode(processor, $0, Int64(buf.count), out.baseAddress, n)
-                    }
-                }
-            }
-        }
-        if addBOS, let bosId { ids.insert(bosId, at: 0) }
-        return ids
-    }
-
-    /// Text of `ids`. Control ids (BOS, EOS) decode to nothing; ids outside the vocabulary are
-    /// skipped; incomplete UTF-8 from byte-fallback pieces becomes U+FFFD.
-    public func decode(_ ids: [Int32]) -> String {
-        let valid = ids.filter { $0 >= 0 && Int($0) < vocabSize }
-        guard !valid.isEmpty else { return "" }
-        let s = valid.withUnsafeBufferPointer { spm_decode(processor, $0.baseAddress, Int32($0.count)) }
-        guard let s else { return "" }
-        defer { spm_free_string(s) }
-        return String(cString: s)
-    }
-
-    /// The piece string of `id` (e.g. "▁the", "<0x0A>"), nil outside the vocabulary.
-    public func piece(_ id: Int32) -> String? {
-        guard let s = spm_id_to_piece(processor, id) else { return nil }
-        defer { spm_free_string(s) }
-        return String(cString: s)
-    }
-
-    /// The id of a piece, nil when the vocabulary does not hold it.
-    public func id(ofPiece piece: String) -> Int32? {
-        let id = spm_piece_to_id(processor, piece)
-        if let unkId, id == unkId, self.piece(id) != piece { return nil }
-        return id
-    }
-
-    public func isByte(_ id: Int32) -> Bool { spm_is_byte(processor, id) != 0 }
-    public func isControl(_ id: Int32) -> Bool { spm_is_control(processor, id) != 0 }
+    func apply(config: LlamaConfig)
 }
 
 /// Turns a stream of ids into text pieces that always end on a whole character: text is held
@@ -108,13 +29,13 @@ public final class Tokenizer: @unchecked Sendable {
 /// every piece is decoded with a few ids of left context so SentencePiece's space handling
 /// matches the decoding of the whole sequence.
 public struct StreamingDetokenizer {
-    private let tokenizer: Tokenizer
+    private let tokenizer: any Tokenizer
     private var ids: [Int32] = []
     /// ids[prefixOffset..<readOffset] is context already emitted; ids[readOffset...] is pending.
     private var prefixOffset = 0
     private var readOffset = 0
 
-    public init(tokenizer: Tokenizer) { self.tokenizer = tokenizer }
+    public init(tokenizer: any Tokenizer) { self.tokenizer = tokenizer }
 
     /// The new complete text after `id` (possibly "").
     public mutating func append(_ id: Int32) -> String {
@@ -137,5 +58,52 @@ public struct StreamingDetokenizer {
         prefixOffset = readOffset
         readOffset = ids.count
         return String(decoding: full[prefix.count...], as: UTF8.self)
+    }
+}
+
+/// Cuts text at the special tokens written in it (longest match first, as Hugging Face's added
+/// tokens do), so they become their ids and only the text between goes to the model's encoder.
+struct SpecialTokenSplitter: Sendable {
+    /// By first UTF-8 byte: (bytes, id, strip spaces on the left, on the right), longest first.
+    private let byFirstByte: [UInt8: [(bytes: [UInt8], id: Int32, lstrip: Bool, rstrip: Bool)]]
+
+    init(_ tokens: [(text: String, id: Int32, lstrip: Bool, rstrip: Bool)]) {
+        var map: [UInt8: [(bytes: [UInt8], id: Int32, lstrip: Bool, rstrip: Bool)]] = [:]
+        for t in tokens {
+            let b = Array(t.text.utf8)
+            guard let first = b.first else { continue }
+            map[first, default: []].append((b, t.id, t.lstrip, t.rstrip))
+        }
+        byFirstByte = map.mapValues { $0.sorted { $0.bytes.count > $1.bytes.count } }
+    }
+
+    var isEmpty: Bool { byFirstByte.isEmpty }
+
+    /// Calls `text` for each stretch of ordinary text and `special` for each special token, in order.
+    func split(_ s: String, text: (Substring) throws -> Void, special: (Int32) throws -> Void) rethrows {
+        guard !byFirstByte.isEmpty else { return try text(s[...]) }
+        let u = Array(s.utf8)
+        var start = 0, i = 0
+        while i < u.count {
+            guard let cands = byFirstByte[u[i]],
+                  let m = cands.first(where: { c in i + c.bytes.count <= u.count && u[i..<i + c.bytes.count].elementsEqual(c.bytes) })
+            else { i += 1; continue }
+            var end = i
+            if m.lstrip { while end > start, Self.isSpaceByte(u[end - 1]) { end -= 1 } }
+            if end > start { try text(Self.substring(u, start..<end)) }
+            try special(m.id)
+            i += m.bytes.count
+            if m.rstrip { while i < u.count, Self.isSpaceByte(u[i]) { i += 1 } }
+            start = i
+        }
+        if start < u.count { try text(Self.substring(u, start..<u.count)) }
+    }
+
+    private static func isSpaceByte(_ b: UInt8) -> Bool { b == 0x20 || (b >= 9 && b <= 13) }
+
+    /// The cut points are at the start of a token's first byte or after its last, so they fall
+    /// on character boundaries of valid UTF-8.
+    private static func substring(_ u: [UInt8], _ r: Range<Int>) -> Substring {
+        Substring(String(decoding: u[r], as: UTF8.self))
     }
 }

@@ -14,10 +14,11 @@ struct AskCommand: ParsableCommand {
         with the video spliced in when --video is given; the answer streams to stdout. --options a,b,c uses the \
         multiple-choice template and prints the chosen letter and option as "(B) b". --json prints one JSON \
         object instead: {"text", "choice", "stop", "stats"}.
-        With --llm alone (no --vision/--projector/--model) the language model answers text only: without --raw \
-        the prompt goes through the plain template "User: <prompt>\\nAssistant:" (after BOS), generation also \
-        stops at "\\nUser:", and a newline ends the output; with --raw the input is exactly BOS + the prompt's \
-        tokens and stdout carries only the continuation.
+        With --llm alone (no --vision/--projector/--model; a Hugging Face folder or a .gguf file) the language \
+        model answers text only: without --raw the question goes through the model's chat format (--chat-template, \
+        else the family of the model's own template: ChatML, Llama 2, Llama 3; else "User: <prompt>\\nAssistant:") \
+        and a newline ends the output; with --raw the input is exactly the prompt's tokens (after BOS when the \
+        model uses one) and stdout carries only the continuation.
         """)
 
     @OptionGroup var model: ModelOptions
@@ -34,7 +35,7 @@ struct AskCommand: ParsableCommand {
     @Flag(help: "Print one JSON object with the text, choice, stop reason and stats.")
     var json = false
 
-    @Flag(help: "Text-only --llm mode: no chat template; BOS + the prompt's tokens; print only the continuation.")
+    @Flag(help: "Text-only --llm mode: no chat template; the prompt's tokens (after BOS when the model uses one); print only the continuation.")
     var raw = false
 
     @OptionGroup var generation: SamplingFlags
@@ -53,14 +54,12 @@ struct AskCommand: ParsableCommand {
     @Argument(help: "The question.")
     var prompt: String
 
-    /// --llm without the other parts or a bundle: the language model alone.
-    var textOnly: Bool { model.llm != nil && model.vision == nil && model.projector == nil && model.model == nil }
-
     func validate() throws {
-        if textOnly {
-            guard video == nil, options == nil, !json else {
-                throw ValidationError("--video, --options and --json need a full model (--model, or --vision, --projector and --llm)")
+        if model.textOnly {
+            guard video == nil else {
+                throw ValidationError("--video needs a full model (--model, or --vision, --projector and --llm)")
             }
+            if raw, options != nil || json { throw ValidationError("--raw takes neither --options nor --json") }
         } else if raw {
             throw ValidationError("--raw applies to --llm alone (text only)")
         }
@@ -77,7 +76,7 @@ struct AskCommand: ParsableCommand {
 
     func run() throws {
         try threads.apply()
-        if textOnly, let llm = model.llm { return try runTextOnly(llm: llm) }
+        if raw, let llm = model.llm { return try runRaw(llm: llm) }
         let engine = try model.makeEngine()
         var choices: [String]?
         if let options {
@@ -100,23 +99,14 @@ struct AskCommand: ParsableCommand {
         }
     }
 
-    private func runTextOnly(llm: String) throws {
-        let dir = llm as NSString
-        let lm = try LlamaModel(directory: llm)
-        let tokenizer = try Tokenizer(path: dir.appendingPathComponent("tokenizer.model"))
-        tokenizer.apply(config: lm.config)
-        guard tokenizer.vocabSize <= lm.config.vocabSize else {
-            throw FluxError(.modelInvalid, "\(llm): tokenizer.model has \(tokenizer.vocabSize) pieces but vocab_size is \(lm.config.vocabSize)")
-        }
-        let text = raw ? prompt : "User: \(prompt)\nAssistant:"
-        let ids = try tokenizer.encode(text, addBOS: true)
-        var options = try RequestResolver.sampling(settings)
-        if !raw { options.stopStrings.append("\nUser:") }
+    /// `--raw`: the prompt's tokens straight into the language model, only the continuation out.
+    private func runRaw(llm: String) throws {
+        let (lm, tokenizer, _) = try LanguageModelFiles.load(llm: llm)
+        let ids = try tokenizer.encode(prompt, addBOS: true)
         let generator = Generator(model: lm, tokenizer: tokenizer)
-        _ = try generator.generate([.tokens(ids)], options: options) { piece in
+        _ = try generator.generate([.tokens(ids)], options: try RequestResolver.sampling(settings)) { piece in
             FileHandle.standardOutput.write(Data(piece.utf8))
             return true
         }
-        if !raw { FileHandle.standardOutput.write(Data("\n".utf8)) }
     }
 }

@@ -11,7 +11,7 @@ nonisolated(unsafe) private var interrupted: sig_atomic_t = 0
 struct ChatCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chat",
-        abstract: "Chat about a video in a REPL (the default command).",
+        abstract: "Chat about a video in a REPL (the default command); with --llm alone, a plain text chat.",
         discussion: """
             Type a question, or a command: /video PATH [START END], /frames N, /resolution R, /budget K, \
             /tokens [FILE], /set temperature|top_k|top_p|seed|max_tokens VALUE, /params, /stats, /reset, \
@@ -41,6 +41,7 @@ struct ChatCommand: ParsableCommand {
         _ = try session.resolved()
         let commands = ReplCommands(session: session)
         if let video {
+            _ = try engine.bundle.videoParts()
             guard FileManager.default.fileExists(atPath: video) else { throw FluxError(.videoNotFound, "\(video): no such file or folder") }
             session.setVideo(video, start: span.start, end: span.end)
         }

@@ -17,8 +17,13 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Projector part: safetensors file (fc1.*, fc2.*; metadata type, pool).")
     var projector: String?
 
-    @Option(help: "Language-model part: Hugging Face Llama folder with tokenizer.model.")
+    @Option(help: ArgumentHelp("Language model: a Hugging Face Llama folder (tokenizer.model or tokenizer.json) or a .gguf file.",
+                               discussion: "Alone (without --vision, --projector, --model) it is a text-only chat model."))
     var llm: String?
+
+    @Option(help: ArgumentHelp("Chat format: chatml, llama2, llama3 or fluxchat.",
+                               discussion: "Default: FluxChat's templates for FluxChat models; for --llm alone the family of the model's own chat template (GGUF tokenizer.chat_template or tokenizer_config.json), else plain \"User: ...\\nAssistant:\"."))
+    var chatTemplate: ChatTemplateFamily?
 
     @Option(help: "Folder with chat.txt, mvbench.txt, dream.txt (default: the model folder's prompts/, else the built-in copies of prompts/).")
     var prompts: String?
@@ -28,11 +33,15 @@ struct ModelOptions: ParsableArguments {
 
     var partsGiven: Bool { vision != nil || projector != nil || llm != nil }
 
+    /// --llm without the other parts or a bundle: the language model alone, text only.
+    var textOnly: Bool { llm != nil && vision == nil && projector == nil && model == nil }
+
     func validate() throws {
         guard videoCacheMb >= 0, videoCacheMb <= 1 << 20 else { throw ValidationError("--video-cache-mb must be in 0...\(1 << 20)") }
     }
 
     func loadBundle() throws -> ModelBundle {
+        if textOnly, let llm { return try ModelBundle(llm: llm) }
         if partsGiven {
             guard let vision, let projector, let llm, model == nil else {
                 throw FluxError(.badRequest, "give --model, or all three parts --vision, --projector and --llm")
@@ -46,8 +55,23 @@ struct ModelOptions: ParsableArguments {
     /// The engine over the loaded model and its prompt templates.
     func makeEngine() throws -> ChatEngine {
         let bundle = try loadBundle()
-        let templates = try PromptTemplates.resolve(override: prompts, modelDirectory: bundle.directory)
-        return ChatEngine(bundle: bundle, templates: templates, videoCacheBytes: videoCacheMb << 20)
+        return ChatEngine(bundle: bundle, templates: try templates(for: bundle), videoCacheBytes: videoCacheMb << 20)
+    }
+
+    /// --chat-template when given; for a language model alone the family of its own template,
+    /// else the plain template; else FluxChat's (--prompts, the bundle's prompts/, built in).
+    func templates(for bundle: ModelBundle) throws -> PromptTemplates {
+        let base = try PromptTemplates.resolve(override: prompts, modelDirectory: bundle.directory)
+        let jinja = bundle.chatTemplate
+        let family: ChatTemplateFamily
+        if let chatTemplate {
+            family = chatTemplate
+        } else if bundle.vision == nil, let detected = jinja.flatMap(ChatTemplateFamily.detect) {
+            family = detected
+        } else {
+            return bundle.vision == nil && prompts == nil ? ChatTemplateFamily.plain(base) : base
+        }
+        return family.templates(defaultSystem: jinja.flatMap(ChatTemplateFamily.defaultSystem(in:)) ?? "", fluxchat: base)
     }
 }
 
@@ -97,3 +121,5 @@ struct SamplingFlags: ParsableArguments {
         RequestSettings(maxTokens: maxTokens, temperature: temperature, topK: topK, topP: topP, seed: seed)
     }
 }
+
+extension ChatTemplateFamily: ExpressibleByArgument {}

@@ -8,7 +8,7 @@ struct FluxChatCommand: ParsableCommand {
         abstract: "Answer questions about videos on the CPU: FluxViT encoder + projector + Llama-family LM.",
         discussion: "Each subcommand has its own --help. Errors print as 'Error: <code>: <message>' with exit code 1.",
         version: FluxVersion.string,
-        subcommands: [ChatCommand.self, AskCommand.self, ServeCommand.self, TokensCommand.self, EncodeCommand.self,
+        subcommands: [ChatCommand.self, AskCommand.self, ServeCommand.self, TokenizeCommand.self, TokensCommand.self, EncodeCommand.self,
                       ProbeCommand.self, BenchCommand.self, EvalCommand.self],
         defaultSubcommand: ChatCommand.self
     )

@@ -44,6 +44,7 @@ struct ReplCommands {
             say(Self.help)
         case "/video":
             guard args.count == 1 || args.count == 3 else { throw FluxError(.badRequest, "usage: /video PATH [START END]") }
+            _ = try session.engine.bundle.videoParts()
             let path = (args[0] as NSString).expandingTildeInPath
             guard FileManager.default.fileExists(atPath: path) else { throw FluxError(.videoNotFound, "\(path): no such file or folder") }
             let s = args.count == 3 ? try Self.number(args[1], "start") : nil
@@ -105,7 +106,7 @@ struct ReplCommands {
             guard let video = session.videoPath else { throw FluxError(.badRequest, "no video; use /video PATH first") }
             let path = ((args.first ?? "tokens.png") as NSString).expandingTildeInPath
             let (v, _) = try session.engine.encode(session.engine.plan(session.settings, video: video))
-            let cfg = session.engine.bundle.vision.config
+            let cfg = try session.engine.bundle.videoParts().vision.config
             try SelectionPicture.write(v, patchSize: cfg.patchSize, tubeletSize: cfg.tubeletSize, to: path)
             say("wrote \(path): \(v.frames.count) frames, \(v.kept.count) of \(v.gridT * v.gridL) patches kept")
         default:
@@ -118,7 +119,7 @@ struct ReplCommands {
     private func change(_ edit: (inout RequestSettings) throws -> Void) throws {
         var s = session.settings
         try edit(&s)
-        _ = try session.engine.plan(s)
+        if session.engine.bundle.vision != nil { _ = try session.engine.plan(s) }
         _ = try RequestResolver.sampling(s)
         session.settings = s
     }
@@ -128,7 +129,7 @@ struct ReplCommands {
         let s = session.settings, engine = session.engine
         let plan = try? engine.plan(s)
         let o = try RequestResolver.sampling(s)
-        let budget = s.budget ?? RequestResolver.defaultBudget(engine.bundle.vision.config)
+        let budget = (s.budget ?? engine.defaultBudget).map(String.init) ?? "none (text only)"
         func auto(_ v: Int?, _ planned: Int?) -> String { v.map(String.init) ?? "auto" + (planned.map { " (\($0))" } ?? "") }
         return """
             video: \(session.videoPath ?? "none")\(s.start.map { " start \($0) s" } ?? "")\(s.end.map { " end \($0) s" } ?? "")

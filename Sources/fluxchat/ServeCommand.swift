@@ -37,7 +37,7 @@ struct ServeCommand: ParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         let engine = try model.makeEngine()
         let base = RequestSettings(budget: budget)
-        _ = try engine.plan(base)
+        if engine.bundle.vision != nil { _ = try engine.plan(base) }
         let out = LineWriter(fd: STDOUT_FILENO)
         let server = ProtocolServer(engine: engine, maxLineBytes: maxLineBytes, base: base) { out.write($0.encoded) }
         FileHandle.standardError.write(Data("fluxchat serve: ready (\(engine.bundle.origin), \(Threads.count) threads)\n".utf8))

@@ -27,7 +27,7 @@ struct TokensCommand: ParsableCommand {
         try threads.apply()
         let engine = try model.makeEngine()
         let (v, _) = try engine.encode(engine.plan(videoOptions.settings.over(span.settings), video: video))
-        let cfg = engine.bundle.vision.config
+        let cfg = try engine.bundle.videoParts().vision.config
         try SelectionPicture.write(v, patchSize: cfg.patchSize, tubeletSize: cfg.tubeletSize, to: out)
         print("wrote \(out): \(v.frames.count) frames at \(v.key.resolution) px, \(v.kept.count) of \(v.gridT * v.gridL) patches kept (budget \(v.key.budget))")
     }

@@ -5,11 +5,11 @@ import XCTest
 final class BundleTests: XCTestCase {
     func testBundleFolderLoads() throws {
         let b = Fixtures.bundle
-        XCTAssertEqual(b.vision.config.embedDim, 64)
-        XCTAssertEqual(b.projector.inputDim, 64)
-        XCTAssertEqual(b.projector.outputDim, b.llm.config.hiddenSize)
-        XCTAssertEqual(b.projector.pool, .none)
-        XCTAssertEqual(b.vision.config.budgets[64]?.frames, 4)
+        XCTAssertEqual(b.vision?.config.embedDim, 64)
+        XCTAssertEqual(b.projector?.inputDim, 64)
+        XCTAssertEqual(b.projector?.outputDim, b.llm.config.hiddenSize)
+        XCTAssertEqual(b.projector?.pool, Projector.Pool.none)
+        XCTAssertEqual(b.vision?.config.budgets[64]?.frames, 4)
     }
 
     /// The same tensors split into a vision folder, a projector file and a Llama folder give the same projection.
@@ -31,7 +31,7 @@ final class BundleTests: XCTestCase {
         try SafeTensorsWriter.write(part("projector.", strip: false), metadata: ["type": "mlp2x_gelu", "pool": "none"], to: "\(dir)/projector.safetensors")
         let parts = try ModelBundle(vision: "\(dir)/vision", projector: "\(dir)/projector.safetensors", llm: "\(dir)/llm")
         let x = Tensor(shape: [3, 64], data: (0..<192).map { Float($0 % 7) / 7 - 0.5 })
-        XCTAssertEqual(try parts.projector(x), try Fixtures.bundle.projector(x))
+        XCTAssertEqual(try XCTUnwrap(parts.projector)(x), try XCTUnwrap(Fixtures.bundle.projector)(x))
         XCTAssertNil(parts.directory)
     }
 

@@ -16,7 +16,7 @@ enum Fixtures {
         return try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
     }
 
-    static var tokenizer: Tokenizer { get throws { try Tokenizer(path: path("tokenizer.model")) } }
+    static var tokenizer: SentencePieceTokenizer { get throws { try SentencePieceTokenizer(path: path("tokenizer.model")) } }
 
     static func ids(_ v: Any?) throws -> [Int32] {
         try XCTUnwrap(v as? [NSNumber]).map { Int32(truncating: $0) }

@@ -73,11 +73,12 @@ final class GeneratorTests: XCTestCase {
     func testEOSAndCallbackStop() throws {
         let (gen, f) = try generator()
         // Make the first greedy token the end-of-sequence id.
-        gen.tokenizer.eosIds = [f.greedy[0]]
+        let tok = try XCTUnwrap(gen.tokenizer as? SentencePieceTokenizer)
+        tok.eosIds = [f.greedy[0]]
         let r = try gen.generate([.tokens(f.prompt)], options: SamplingOptions(maxTokens: 10)) { _ in true }
         XCTAssertEqual(r.stop, "eos")
         XCTAssertEqual(r.tokens, [])
-        gen.tokenizer.eosIds = []
+        tok.eosIds = []
         var calls = 0
         let s = try gen.generate([.tokens(f.prompt)], options: SamplingOptions(maxTokens: 10)) { _ in calls += 1; return false }
         XCTAssertEqual(s.stop, "stop")

@@ -44,10 +44,10 @@ final class TokenizerTests: XCTestCase {
     }
 
     func testMissingAndInvalidFiles() throws {
-        XCTAssertThrowsError(try Tokenizer(path: "/nonexistent/tokenizer.model")) {
+        XCTAssertThrowsError(try SentencePieceTokenizer(path: "/nonexistent/tokenizer.model")) {
             XCTAssertEqual(($0 as? FluxError)?.code, .fileNotFound)
         }
-        XCTAssertThrowsError(try Tokenizer(path: Fixtures.path("tokenizer_cases.json"))) {
+        XCTAssertThrowsError(try SentencePieceTokenizer(path: Fixtures.path("tokenizer_cases.json"))) {
             XCTAssertEqual(($0 as? FluxError)?.code, .fileInvalid)
         }
     }
