@@ -37,9 +37,10 @@ extension ChatEngine {
         let clip = try VideoLoader.load(path: path, frames: p.frames, resolution: p.resolution)
         r.decodeMs = Timing.nowMs() - t
 
+        let parts = try bundle.videoParts()
         t = Timing.nowMs()
-        let out = try bundle.vision.encode(pixels: clip.pixels, plan: p)
-        let embeddings = try bundle.projector(out.tokens)
+        let out = try parts.vision.encode(pixels: clip.pixels, plan: p)
+        let embeddings = try parts.projector(out.tokens)
         r.encodeMs = Timing.nowMs() - t
         r.visualTokens = embeddings.rows
 
