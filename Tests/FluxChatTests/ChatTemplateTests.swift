@@ -61,6 +61,7 @@ final class ChatTemplateTests: XCTestCase {
         XCTAssertNil(LanguageModelFiles.chatTemplate(llm: dir))
         try Data("{{ '[INST] ' }}".utf8).write(to: URL(fileURLWithPath: dir + "/chat_template.jinja"))
         XCTAssertEqual(LanguageModelFiles.chatTemplate(llm: dir), "{{ '[INST] ' }}")
+        FileManager.default.createFile(atPath: dir + "/model.gguf", contents: Data())
         XCTAssertEqual(LanguageModelFiles.chatTemplate(llm: dir + "/model.gguf"), "{{ '[INST] ' }}")
         let named = #"{"chat_template": [{"name": "tool_use", "template": "x"}, {"name": "default", "template": "<|im_start|>"}]}"#
         try Data(named.utf8).write(to: URL(fileURLWithPath: dir + "/tokenizer_config.json"))
