@@ -23,7 +23,7 @@ let package = Package(
         .target(name: "CSentencePiece", path: "Sources/CSentencePiece",
                 linkerSettings: [.linkedLibrary("sentencepiece")]),
 
-        // Decode kernels over 16-bit weights (intrinsics, ISA picked at run time); Debian's OpenBLAS has no bf16/f16 gemv.
+        // Decode kernels over 16-bit and GGUF-quantized weights (ISA picked at run time); Debian's OpenBLAS has no bf16/f16 gemv.
         .target(name: "CKernels", path: "Sources/CKernels"),
 
         // Processor features and the load-time choice of OpenBLAS's kernel family.
@@ -54,6 +54,7 @@ let package = Package(
         .executableTarget(name: "FuzzSafeTensors", dependencies: ["FluxCore", "FuzzSupport"], path: "Fuzz/FuzzSafeTensors"),
         .executableTarget(name: "FuzzRequest", dependencies: ["FluxChat", "FluxCore", "FluxViT", "FuzzSupport"], path: "Fuzz/FuzzRequest"),
         .executableTarget(name: "FuzzTokenizer", dependencies: ["FluxLM", "FuzzSupport"], path: "Fuzz/FuzzTokenizer"),
+        .executableTarget(name: "FuzzGGUF", dependencies: ["FluxCore", "FluxLM", "FuzzSupport"], path: "Fuzz/FuzzGGUF"),
         .executableTarget(name: "FuzzMedia", dependencies: ["FluxCore", "FluxVideo", "FuzzSupport"], path: "Fuzz/FuzzMedia"),
 
         .testTarget(name: "FluxCoreTests", dependencies: ["FluxCore"]),

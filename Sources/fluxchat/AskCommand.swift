@@ -37,6 +37,9 @@ struct AskCommand: ParsableCommand {
     @Flag(help: "Text-only --llm mode: no chat template; BOS + the prompt's tokens; print only the continuation.")
     var raw = false
 
+    @Flag(help: "With --raw: the prompt is comma-separated token ids and stdout is the generated ids as a JSON array (no tokenizer involved).")
+    var tokenIds = false
+
     @OptionGroup var generation: SamplingFlags
 
     @Option(help: "Drop tokens below this fraction of the best token's probability; 0 is off (default: \(RequestDefaults.minP)).")
@@ -64,6 +67,7 @@ struct AskCommand: ParsableCommand {
         } else if raw {
             throw ValidationError("--raw applies to --llm alone (text only)")
         }
+        if tokenIds, !raw { throw ValidationError("--token-ids needs --raw") }
     }
 
     /// Everything the flags ask for, as one request's settings.
@@ -101,6 +105,8 @@ struct AskCommand: ParsableCommand {
     }
 
     private func runTextOnly(llm: String) throws {
+        if GGUFFile.isGGUF(path: llm) { return try runGGUF(path: llm) }
+        if tokenIds { return try runTokenIds(LlamaModel(directory: llm)) }
         let dir = llm as NSString
         let lm = try LlamaModel(directory: llm)
         let tokenizer = try Tokenizer(path: dir.appendingPathComponent("tokenizer.model"))
@@ -108,6 +114,11 @@ struct AskCommand: ParsableCommand {
         guard tokenizer.vocabSize <= lm.config.vocabSize else {
             throw FluxError(.modelInvalid, "\(llm): tokenizer.model has \(tokenizer.vocabSize) pieces but vocab_size is \(lm.config.vocabSize)")
         }
+        try generate(lm, tokenizer)
+    }
+
+    /// Text-only generation: the plain template (or the raw prompt) after BOS, streamed to stdout.
+    private func generate(_ lm: LlamaModel, _ tokenizer: Tokenizer) throws {
         let text = raw ? prompt : "User: \(prompt)\nAssistant:"
         let ids = try tokenizer.encode(text, addBOS: true)
         var options = try RequestResolver.sampling(settings)
@@ -118,5 +129,29 @@ struct AskCommand: ParsableCommand {
             return true
         }
         if !raw { FileHandle.standardOutput.write(Data("\n".utf8)) }
+    }
+
+    /// A GGUF file alone: token ids in and out, or text through the tokenizer its metadata names.
+    private func runGGUF(path: String) throws {
+        let file = try GGUFFile(path: path)
+        let lm = try LlamaModel(gguf: file)
+        if tokenIds { return try runTokenIds(lm) }
+        let tokenizer = try GGUFTokenizer.load(file)
+        tokenizer.apply(config: lm.config)
+        try generate(lm, tokenizer)
+    }
+
+    /// --raw --token-ids: the prompt's ids as given (no BOS added); prints the generated ids.
+    private func runTokenIds(_ lm: LlamaModel) throws {
+        let ids = try prompt.split(separator: ",").map { s -> Int32 in
+            guard let i = Int32(s.trimmingCharacters(in: .whitespaces)) else {
+                throw FluxError(.badRequest, "--token-ids: '\(s)' is not a token id")
+            }
+            return i
+        }
+        guard !ids.isEmpty else { throw FluxError(.badRequest, "--token-ids: the prompt holds no ids") }
+        let options = try RequestResolver.sampling(settings)
+        let out = try lm.generateIds(prompt: ids, options: options, stopIds: Set(lm.config.eosTokenIds))
+        FileHandle.standardOutput.write(Data(("[" + out.map(String.init).joined(separator: ",") + "]\n").utf8))
     }
 }
