@@ -17,7 +17,7 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Projector part: safetensors file (fc1.*, fc2.*; metadata type, pool).")
     var projector: String?
 
-    @Option(help: "Language-model part: Hugging Face Llama folder with tokenizer.model.")
+    @Option(help: "Language-model part: Hugging Face Llama folder with tokenizer.model, or (with --llm alone) a GGUF file.")
     var llm: String?
 
     @Option(help: "Folder with chat.txt, mvbench.txt, dream.txt (default: the model folder's prompts/, else the built-in copies of prompts/).")
