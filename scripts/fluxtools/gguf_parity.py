@@ -63,7 +63,7 @@ def main():
         got = [int(x) for x in run.stdout.strip().strip("[]").split(",") if x]
         same = got == ref
         failures += not same
-        print(f"{'SAME' if same else 'DIFFERENT'} {len(ids)} prompt ids, {len(ref)} tokens: {tok.decode(ref)!r}")
+        print(f"{'SAME' if same else 'DIFFERENT'} prompt {ids}, {len(ref)} tokens: {tok.decode(ref)!r}")
         if not same:
             print(f"  transformers {ref}\n  fluxchat     {got}")
     print(f"{len(PROMPTS) - failures}/{len(PROMPTS)} greedy continuations identical")
