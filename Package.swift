@@ -23,7 +23,7 @@ let package = Package(
         .target(name: "CSentencePiece", path: "Sources/CSentencePiece",
                 linkerSettings: [.linkedLibrary("sentencepiece")]),
 
-        // Decode kernels over 16-bit weights (intrinsics, ISA picked at run time; Debian's OpenBLAS has no
+        // Decode kernels over 16-bit and GGUF-quantized weights (intrinsics, ISA picked at run time; Debian's OpenBLAS has no
         // bf16/f16 gemv), decode attention, and the thread team behind Threads.parallelFor.
         .target(name: "CKernels", path: "Sources/CKernels"),
 
@@ -56,6 +56,7 @@ let package = Package(
         .executableTarget(name: "FuzzRequest", dependencies: ["FluxChat", "FluxCore", "FluxViT", "FuzzSupport"], path: "Fuzz/FuzzRequest"),
         .executableTarget(name: "FuzzTokenizer", dependencies: ["FluxLM", "FuzzSupport"], path: "Fuzz/FuzzTokenizer"),
         .executableTarget(name: "FuzzBPE", dependencies: ["FluxCore", "FluxLM", "FuzzSupport"], path: "Fuzz/FuzzBPE"),
+        .executableTarget(name: "FuzzGGUF", dependencies: ["FluxCore", "FluxLM", "FuzzSupport"], path: "Fuzz/FuzzGGUF"),
         .executableTarget(name: "FuzzMedia", dependencies: ["FluxCore", "FluxVideo", "FuzzSupport"], path: "Fuzz/FuzzMedia"),
 
         .testTarget(name: "FluxCoreTests", dependencies: ["FluxCore"]),

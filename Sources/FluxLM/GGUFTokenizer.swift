@@ -74,3 +74,35 @@ public struct GGUFTokenizerMetadata: Sendable {
         }
     }
 }
+
+extension GGUFTokenizerMetadata {
+    /// The tokenizer fields of an opened GGUF file; a missing vocabulary or a field of the wrong
+    /// type is a `file_invalid` error naming the field.
+    public init(file: GGUFFile) throws {
+        let m = file.metadata
+        func id(_ key: String) throws -> Int32? {
+            guard let v = try m.optionalInt(key) else { return nil }
+            guard let i = Int32(exactly: v), i >= 0 else { throw FluxError(.fileInvalid, "\(file.path): \(key) = \(v) is not a token id") }
+            return i
+        }
+        guard let tokens = try m.optionalStrings("tokenizer.ggml.tokens") else {
+            throw FluxError(.fileInvalid, "\(file.path): no tokenizer.ggml.tokens (the vocabulary)")
+        }
+        let types = try m.optionalInts("tokenizer.ggml.token_type")?.map { Int32(truncatingIfNeeded: $0) }
+        self.init(model: try m.optionalString("tokenizer.ggml.model") ?? "(none)", pre: try m.optionalString("tokenizer.ggml.pre"),
+                  tokens: tokens, scores: try m.optionalFloats("tokenizer.ggml.scores"), types: types,
+                  merges: try m.optionalStrings("tokenizer.ggml.merges") ?? [], bosId: try id("tokenizer.ggml.bos_token_id"),
+                  eosId: try id("tokenizer.ggml.eos_token_id"), eotId: try id("tokenizer.ggml.eot_token_id"),
+                  unkId: try id("tokenizer.ggml.unknown_token_id"), padId: try id("tokenizer.ggml.padding_token_id"),
+                  addBOS: try m.optionalBool("tokenizer.ggml.add_bos_token"),
+                  addSpacePrefix: try m.optionalBool("tokenizer.ggml.add_space_prefix"),
+                  chatTemplate: try m.optionalString("tokenizer.chat_template"), source: file.path)
+    }
+}
+
+/// The one place that turns a GGUF file into a tokenizer.
+public enum GGUFTokenizer {
+    public static func load(_ file: GGUFFile) throws -> any Tokenizer {
+        try GGUFTokenizerMetadata(file: file).makeTokenizer()
+    }
+}

@@ -51,16 +51,19 @@ public enum LanguageModelFiles {
     /// The decoder, tokenizer and Jinja chat template of `--llm`, the tokenizer checked against
     /// the model's vocabulary.
     public static func load(llm path: String) throws -> (model: LlamaModel, tokenizer: any Tokenizer, chatTemplate: String?) {
-        guard !isGGUF(path) else {
-            // The GGUF reader (weights mmapped from the file) plugs in here.
-            throw FluxError(.fileInvalid, "\(path): this build does not read GGUF weights")
+        let model: LlamaModel, tokenizer: any Tokenizer, template: String?
+        if isGGUF(path) {
+            // Weights used in place from the mmapped file; tokenizer and template from its metadata.
+            let file = try GGUFFile(path: path)
+            let meta = try GGUFTokenizerMetadata(file: file)
+            (model, tokenizer, template) = (try LlamaModel(gguf: file), try meta.makeTokenizer(), meta.chatTemplate)
+        } else {
+            (model, tokenizer, template) = (try LlamaModel(directory: path), try self.tokenizer(llm: path), chatTemplate(llm: path))
         }
-        let model = try LlamaModel(directory: path)
-        let tokenizer = try tokenizer(llm: path)
         tokenizer.apply(config: model.config)
         guard tokenizer.vocabSize <= model.config.vocabSize else {
             throw FluxError(.modelInvalid, "\(tokenizer.origin): the tokenizer has \(tokenizer.vocabSize) tokens but vocab_size is \(model.config.vocabSize)")
         }
-        return (model, tokenizer, chatTemplate(llm: path))
+        return (model, tokenizer, template)
     }
 }

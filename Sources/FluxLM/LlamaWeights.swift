@@ -38,15 +38,9 @@ struct WeightLoader {
         }
     }
 
-    /// Several matrices stacked along the rows; mixed precisions are all widened to f32.
+    /// Several matrices stacked along the rows (each keeps its own precision).
     func stacked(_ names: [String], rows: [Int], cols: Int) throws -> WeightMatrix {
-        let parts = try zip(names, rows).map { try matrix($0, rows: $1, cols: cols) }
-        if Set(parts.map(\.precision)).count == 1 { return WeightMatrix(stacking: parts) }
-        let widened = try zip(names, rows).map { name, r -> WeightMatrix in
-            let t = try file(for: name).tensor(prefix + name, shape: [r, cols])
-            return t.data.withUnsafeBytes { WeightMatrix(rows: r, cols: cols, precision: .f32, copyingFrom: $0.baseAddress!) }
-        }
-        return WeightMatrix(stacking: widened)
+        WeightMatrix(stacking: try zip(names, rows).map { try matrix($0, rows: $1, cols: cols) })
     }
 
     /// A 1-D f32 vector (norm weights).

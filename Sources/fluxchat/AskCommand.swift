@@ -38,6 +38,9 @@ struct AskCommand: ParsableCommand {
     @Flag(help: "Text-only --llm mode: no chat template; the prompt's tokens (after BOS when the model uses one); print only the continuation.")
     var raw = false
 
+    @Flag(help: "With --raw: the prompt is comma-separated token ids and stdout is the generated ids as a JSON array (no tokenizer involved).")
+    var tokenIds = false
+
     @OptionGroup var generation: SamplingFlags
 
     @Option(help: "Drop tokens below this fraction of the best token's probability; 0 is off (default: \(RequestDefaults.minP)).")
@@ -63,6 +66,7 @@ struct AskCommand: ParsableCommand {
         } else if raw {
             throw ValidationError("--raw applies to --llm alone (text only)")
         }
+        if tokenIds, !raw { throw ValidationError("--token-ids needs --raw") }
     }
 
     /// Everything the flags ask for, as one request's settings.
@@ -101,6 +105,7 @@ struct AskCommand: ParsableCommand {
 
     /// `--raw`: the prompt's tokens straight into the language model, only the continuation out.
     private func runRaw(llm: String) throws {
+        if tokenIds { return try runTokenIds(llm: llm) }
         let (lm, tokenizer, _) = try LanguageModelFiles.load(llm: llm)
         let ids = try tokenizer.encode(prompt, addBOS: true)
         let generator = Generator(model: lm, tokenizer: tokenizer)
@@ -108,5 +113,20 @@ struct AskCommand: ParsableCommand {
             FileHandle.standardOutput.write(Data(piece.utf8))
             return true
         }
+    }
+
+    /// --raw --token-ids: the prompt's ids as given (no BOS added); prints the generated ids.
+    private func runTokenIds(llm: String) throws {
+        let lm = LanguageModelFiles.isGGUF(llm) ? try LlamaModel(gguf: GGUFFile(path: llm)) : try LlamaModel(directory: llm)
+        let ids = try prompt.split(separator: ",").map { s -> Int32 in
+            guard let i = Int32(s.trimmingCharacters(in: .whitespaces)) else {
+                throw FluxError(.badRequest, "--token-ids: '\(s)' is not a token id")
+            }
+            return i
+        }
+        guard !ids.isEmpty else { throw FluxError(.badRequest, "--token-ids: the prompt holds no ids") }
+        let options = try RequestResolver.sampling(settings)
+        let out = try lm.generateIds(prompt: ids, options: options, stopIds: Set(lm.config.eosTokenIds))
+        FileHandle.standardOutput.write(Data(("[" + out.map(String.init).joined(separator: ",") + "]\n").utf8))
     }
 }

@@ -45,6 +45,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Weight types for the LM stage: f32, f16, bf16.")
     var lmDtypes: String = "f32,bf16"
 
+    @Option(help: "LM stage on this model (a GGUF file or a Hugging Face Llama folder) instead of the random 110M shape; prints load time too.")
+    var llm: String?
+
     @Option(help: "Prompt tokens for the LM prefill.")
     var promptTokens: Int = 512
 
@@ -106,7 +109,11 @@ struct BenchCommand: ParsableCommand {
         }
         if wanted.contains("lm") {
             var runs: [[String: Any]] = []
-            for dtype in lmDtypes.split(separator: ",") {
+            if let llm {
+                progress("lm: \(llm), \(promptTokens) prompt + \(decodeTokens) decoded tokens")
+                runs.append(try benchLMFile(path: llm, promptTokens: promptTokens, decodeTokens: decodeTokens))
+            }
+            for dtype in lmDtypes.split(separator: ",") where llm == nil {
                 progress("lm: \(dtype), \(promptTokens) prompt + \(decodeTokens) decoded tokens")
                 runs.append(try benchLM(dtype: String(dtype), promptTokens: promptTokens, decodeTokens: decodeTokens, rounds: lmRounds))
             }

@@ -167,3 +167,37 @@ private func parallelLoopMicroseconds(loops: Int = 2000) -> Double {
     }
     return (Timing.nowMs() - t0) * 1e3 / Double(loops)
 }
+
+/// Speed of a real language model (a GGUF file or a Hugging Face folder): load time, prefill of
+/// `promptTokens` random ids in one call, and `decodeTokens` greedy steps after a 16-token prompt
+/// (fluxtools.bench.gguf runs llama.cpp the same way on the same file).
+func benchLMFile(path: String, promptTokens: Int, decodeTokens: Int) throws -> [String: Any] {
+    func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+    let t0 = now()
+    let model = GGUFFile.isGGUF(path: path) ? try LlamaModel(ggufPath: path) : try LlamaModel(directory: path)
+    let loadSeconds = now() - t0
+    let c = model.config
+    guard promptTokens >= 16, decodeTokens >= 1, promptTokens + decodeTokens <= c.maxPositionEmbeddings else {
+        throw FluxError(.badRequest, "prompt tokens must be >= 16 and prompt + decode tokens fit in \(c.maxPositionEmbeddings) positions")
+    }
+    var rng = SplitMix64(seed: 2)
+    let prompt = (0..<promptTokens).map { _ in Int32(rng.next() % UInt64(c.vocabSize)) }
+
+    _ = try model.prefill([.tokens(Array(prompt.prefix(16)))], cache: model.makeCache(capacity: 16))
+    let t1 = now()
+    _ = try model.prefill([.tokens(prompt)], cache: model.makeCache(capacity: promptTokens))
+    let t2 = now()
+    let cache = model.makeCache(capacity: 16 + decodeTokens)
+    var logits = try model.prefill([.tokens(Array(prompt.prefix(16)))], cache: cache)
+    let t3 = now()
+    for _ in 0..<decodeTokens {
+        let next = Int32(logits.indices.max { logits[$0] < logits[$1] } ?? 0)
+        logits = try model.decodeStep(token: next, cache: cache)
+    }
+    let t4 = now()
+    return [
+        "model": path, "threads": Threads.count, "kernel": decodeKernelLevel, "load_ms": loadSeconds * 1000,
+        "weight_bytes_per_token": model.weightBytesPerToken, "prompt_tokens": promptTokens, "decode_tokens": decodeTokens,
+        "prefill_tok_s": Double(promptTokens) / (t2 - t1), "decode_tok_s": Double(decodeTokens) / (t4 - t3),
+    ]
+}
