@@ -109,22 +109,8 @@ public final class ProtocolServer {
         return emit(.object([("id", id), ("event", .string("done")), ("stats", stats)]))
     }
 
-    /// The wire code for an error, spelled out case by case so a new error code needs a decision
-    /// here: file problems that reach a request are the video's (the only files a request names);
-    /// model errors are the server's.
-    static func code(_ e: FluxError) -> String {
-        switch e.code {
-        case .badJSON: return "bad_json"
-        case .badRequest: return "bad_request"
-        case .lineTooLong: return "line_too_long"
-        case .videoNotFound, .fileNotFound: return "video_not_found"
-        case .videoUnreadable, .fileInvalid, .ioError: return "video_unreadable"
-        case .videoTooLarge: return "video_too_large"
-        case .budgetOutOfRange: return "budget_out_of_range"
-        case .contextOverflow: return "context_overflow"
-        case .modelInvalid, .internal: return "internal"
-        }
-    }
+    /// The wire code for an error (`FluxError.wireCode`, shared with the HTTP front end).
+    static func code(_ e: FluxError) -> String { e.wireCode }
 
     static func error(id: JSONValue, _ e: FluxError) -> JSONValue {
         .object([("id", id), ("event", .string("error")),
