@@ -107,10 +107,13 @@ final class HTTPService: Sendable {
             throw error
         }
         let cancel = CancelFlag()
-        context.channel.closeFuture.whenComplete { _ in cancel.cancel() }
+        let unwatch = await DisconnectWatcher.watch(context.channel, cancel)
         let ids = CompletionReply(id: "chatcmpl-\(log.id)-\(UUID().uuidString.prefix(8).lowercased())",
                                   created: Int(Date().timeIntervalSince1970), model: modelID)
-        let events = start(chat, stream: parsed.stream, cancel: cancel, log: log, cleanup: cleanup)
+        let events = start(chat, stream: parsed.stream, cancel: cancel, log: log) {
+            cleanup()
+            unwatch()
+        }
         return parsed.stream ? await stream(events, ids: ids, includeUsage: parsed.includeUsage, cancel: cancel)
                              : await reply(events, ids: ids)
     }

@@ -19,11 +19,20 @@ public struct APIError: Error, Equatable, Sendable {
     /// A request error from the engine or the resolver: 400 with its wire code, or 500 when the
     /// server is at fault.
     public init(_ e: FluxError, param: String? = nil) {
+        let param = param ?? Self.field(named: e.message)
         if e.isServerFault {
             self.init(status: 500, type: "server_error", code: e.wireCode, message: e.message, param: param)
         } else {
             self.init(status: 400, type: "invalid_request_error", code: e.wireCode, message: e.message, param: param)
         }
+    }
+
+    /// The request field a resolver message starts with ("budget must be ..."), if any.
+    static func field(named message: String) -> String? {
+        let fields = ["budget", "frames", "resolution", "start", "end", "max_tokens", "temperature", "top_k", "top_p", "min_p",
+                      "repetition_penalty", "seed", "stop", "options"]
+        let first = message.prefix { $0.isLetter || $0 == "_" }
+        return fields.first { $0 == first }
     }
 
     /// A 400 `bad_request` about `param`.
