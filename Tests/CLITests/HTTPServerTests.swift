@@ -185,4 +185,24 @@ final class HTTPServerTests: XCTestCase {
         XCTAssertEqual(s.stop(), 0)
         XCTAssertNotNil(s.waitForLog(#"200 [^\n]*finish=(length|eos|stop)"#))
     }
+
+    /// scripts/test-http: the official `openai` Python package against the shipped model and the
+    /// test bundle (scripts/http/openai_check.py). Skipped only where python3 cannot make a venv.
+    func testOfficialOpenAIClient() throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["bash", "scripts/test-http", CLI.binary.path]
+        p.currentDirectoryURL = CLI.repoRoot
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        print(text)
+        if p.terminationStatus == 77 { throw XCTSkip(text.split(separator: "\n").last.map(String.init) ?? "no venv") }
+        XCTAssertEqual(p.terminationStatus, 0, text)
+        XCTAssertTrue(text.contains(", 0 failed"), text)
+    }
 }
