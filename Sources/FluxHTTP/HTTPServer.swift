@@ -22,6 +22,9 @@ public enum HTTPServer {
         let slots = EngineSlots(engines: engines, maxWaiting: options.queue)
         let service = HTTPService(slots: slots, rates: rates, media: media, options: options)
 
+        if !["127.0.0.1", "::1", "localhost"].contains(options.host), options.apiKey == nil {
+            FileHandle.standardError.write(Data("fluxchat serve: warning: \(options.host) is reachable from other machines and no --api-key is set\n".utf8))
+        }
         var logger = Logger(label: "fluxchat.http")
         logger.logLevel = .warning
         let summary = "\(service.modelID), \(engines.count) slots, queue \(options.queue), \(Threads.count) threads, media root \(media.roots.joined(separator: ":"))"
