@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 // Dependencies point one way: kernels (FluxCore) <- video / encoder / LM <- chat <- CLI.
@@ -10,6 +10,12 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // The HTTP front end's server (FluxHTTP only); no traits: neither its config reader nor full Foundation is used.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        // Already in Hummingbird's graph; named for the channel (disconnects), the drain on SIGTERM, the log level.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // System libraries (Debian packages; scripts/bootstrap installs them).
@@ -41,10 +47,21 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .target(name: "FluxChat", dependencies: ["FluxCore", "FluxVideo", "FluxViT", "FluxLM"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+        // The OpenAI chat-completions wire format: request parsing, media paths, replies and errors.
+        // No server library here, so its fuzz target builds quickly.
+        .target(name: "FluxOpenAI", dependencies: ["FluxCore", "FluxChat"]),
+        // `serve --http`: the Hummingbird server, engine slots, queue, auth, drain on SIGTERM.
+        .target(name: "FluxHTTP", dependencies: [
+            "FluxCore", "FluxChat", "FluxOpenAI",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // Benchmark runners (MVBench, Dream-1k, the budget sweep) over FluxChat.
         .target(name: "FluxEval", dependencies: ["FluxCore", "FluxChat"]),
         .executableTarget(name: "fluxchat", dependencies: [
-            "FluxCore", "FluxVideo", "FluxViT", "FluxLM", "FluxChat", "FluxEval", "CReadline",
+            "FluxCore", "FluxVideo", "FluxViT", "FluxLM", "FluxChat", "FluxEval", "FluxHTTP", "CReadline",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -57,6 +74,7 @@ let package = Package(
         .executableTarget(name: "FuzzTokenizer", dependencies: ["FluxLM", "FuzzSupport"], path: "Fuzz/FuzzTokenizer"),
         .executableTarget(name: "FuzzBPE", dependencies: ["FluxCore", "FluxLM", "FuzzSupport"], path: "Fuzz/FuzzBPE"),
         .executableTarget(name: "FuzzGGUF", dependencies: ["FluxCore", "FluxLM", "FuzzSupport"], path: "Fuzz/FuzzGGUF"),
+        .executableTarget(name: "FuzzChatCompletion", dependencies: ["FluxOpenAI", "FluxChat", "FluxCore", "FluxViT", "FuzzSupport"], path: "Fuzz/FuzzChatCompletion"),
         .executableTarget(name: "FuzzMedia", dependencies: ["FluxCore", "FluxVideo", "FuzzSupport"], path: "Fuzz/FuzzMedia"),
 
         .testTarget(name: "FluxCoreTests", dependencies: ["FluxCore"]),

@@ -8,7 +8,8 @@ import Foundation
 /// and the KV cache of the last prompt, so a request that starts like the previous one (same
 /// system text, same video, earlier turns) only prefills what is new.
 ///
-/// Not thread-safe: callers run one request at a time.
+/// Not thread-safe: callers run one request at a time per engine. Engines over one bundle may
+/// share a `VideoCache` and run side by side (the model's weights are only read).
 public final class ChatEngine {
     public let bundle: ModelBundle
     public let builder: PromptBuilder
@@ -16,16 +17,20 @@ public final class ChatEngine {
     /// Positions per prefill step when a request can be cancelled (between steps).
     public var prefillChunk = 256
     private let generator: Generator
-    private let assembler: PromptAssembler
+    let assembler: PromptAssembler
     private var kv: KVCache?
     /// What each position of `kv` holds, to find the prefix shared with the next prompt.
     private var slots: [PromptAssembler.Slot] = []
-    private var nextSerial = 1
 
-    public init(bundle: ModelBundle, templates: PromptTemplates, videoCacheBytes: Int = 512 << 20) {
+    public convenience init(bundle: ModelBundle, templates: PromptTemplates, videoCacheBytes: Int = 512 << 20) {
+        self.init(bundle: bundle, templates: templates, videos: VideoCache(capacityBytes: videoCacheBytes))
+    }
+
+    /// An engine using `videos`, which other engines over the same bundle may share.
+    public init(bundle: ModelBundle, templates: PromptTemplates, videos: VideoCache) {
         self.bundle = bundle
         builder = PromptBuilder(templates: templates)
-        videos = VideoCache(capacityBytes: videoCacheBytes)
+        self.videos = videos
         generator = Generator(model: bundle.llm, tokenizer: bundle.tokenizer)
         // The model's context, capped so the up-front KV reservation stays reasonable.
         assembler = PromptAssembler(tokenizer: bundle.tokenizer, contextLimit: min(bundle.llm.config.maxPositionEmbeddings, 32_768))
@@ -65,10 +70,9 @@ public final class ChatEngine {
         let out = try vision.encode(pixels: clip.pixels, plan: p)
         let embeddings = try projector(out.tokens)
         let t2 = Timing.nowMs()
-        let v = EncodedVideo(serial: nextSerial, key: key, embeddings: embeddings, frames: clip.frames,
+        let v = EncodedVideo(serial: videos.newSerial(), key: key, embeddings: embeddings, frames: clip.frames,
                              timestamps: clip.timestamps, kept: out.kept, gridT: out.gridT, gridL: out.gridL,
                              decodeMs: t1 - t0, encodeMs: t2 - t1)
-        nextSerial += 1
         videos.insert(v)
         return (v, false)
     }
@@ -81,11 +85,7 @@ public final class ChatEngine {
     public func respond(_ request: ChatRequest, isCancelled: (() -> Bool)? = nil, onText: (String) -> Bool) throws -> ChatReply {
         let start = Timing.nowMs()
         let resolved = try resolve(request.settings, video: request.video)
-        if let options = request.options {
-            guard options.count >= 2, options.count <= 26 else {
-                throw FluxError(.badRequest, "options: give 2 to 26 options, got \(options.count)")
-            }
-        }
+        try request.checkOptions()
         // Render first: a malformed conversation is refused before any video work.
         let segments = try builder.render(request.messages, video: request.video != nil, options: request.options)
         var stats = ChatStats()

@@ -25,6 +25,13 @@ public struct ChatRequest: Sendable {
         self.messages = messages; self.video = video; self.options = options; self.settings = settings
         self.choice = choice; self.freshContext = freshContext
     }
+
+    /// Refuses a multiple-choice list the letters A-Z cannot label.
+    func checkOptions() throws {
+        if let options, options.count < 2 || options.count > 26 {
+            throw FluxError(.badRequest, "options: give 2 to 26 options, got \(options.count)")
+        }
+    }
 }
 
 /// Where the time of one request went, as the protocol reports it.

@@ -3,8 +3,8 @@ import Foundation
 
 /// The JSON-lines protocol of `fluxchat serve --stdio` (README, "JSON lines"): one request per
 /// line, one final `done` or `error` line per request with its `id`, `token` lines before it when
-/// streaming. Requests run one at a time, so output lines never interleave. This is the edge
-/// where errors become wire codes.
+/// streaming. Requests run one at a time, so output lines never interleave. Errors carry
+/// `FluxError.wireCode`, the codes the HTTP server sends too.
 public final class ProtocolServer {
     public let engine: ChatEngine
     /// Longest request line accepted; longer ones get `line_too_long`.
@@ -109,25 +109,8 @@ public final class ProtocolServer {
         return emit(.object([("id", id), ("event", .string("done")), ("stats", stats)]))
     }
 
-    /// The wire code for an error, spelled out case by case so a new error code needs a decision
-    /// here: file problems that reach a request are the video's (the only files a request names);
-    /// model errors are the server's.
-    static func code(_ e: FluxError) -> String {
-        switch e.code {
-        case .badJSON: return "bad_json"
-        case .badRequest: return "bad_request"
-        case .lineTooLong: return "line_too_long"
-        case .videoNotFound, .fileNotFound: return "video_not_found"
-        case .videoUnreadable, .fileInvalid, .ioError: return "video_unreadable"
-        case .videoTooLarge: return "video_too_large"
-        case .budgetOutOfRange: return "budget_out_of_range"
-        case .contextOverflow: return "context_overflow"
-        case .modelInvalid, .internal: return "internal"
-        }
-    }
-
     static func error(id: JSONValue, _ e: FluxError) -> JSONValue {
         .object([("id", id), ("event", .string("error")),
-                 ("error", .object([("code", .string(code(e))), ("message", .string(e.message))]))])
+                 ("error", .object([("code", .string(e.wireCode)), ("message", .string(e.message))]))])
     }
 }

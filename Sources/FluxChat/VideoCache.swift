@@ -50,44 +50,59 @@ public struct EncodedVideo: Sendable {
     public var byteCount: Int { embeddings.count * 4 + frames.reduce(0) { $0 + $1.pixels.count } + kept.count * 8 }
 }
 
-/// Least-recently-used store of encoded videos under a byte cap. Not thread-safe: one engine
-/// serves one request at a time.
-public final class VideoCache {
+/// Least-recently-used store of encoded videos under a byte cap. Thread-safe, so the engines of
+/// `serve --http --parallel N` share one: a video encoded by one slot is reused by the others.
+public final class VideoCache: @unchecked Sendable {
     public let capacityBytes: Int
+    private let lock = NSLock()
     private var entries: [VideoKey: EncodedVideo] = [:]
     private var order: [VideoKey] = []
-    public private(set) var bytes = 0
+    private var bytesHeld = 0
+    private var lastSerial = 0
 
     public init(capacityBytes: Int) { self.capacityBytes = capacityBytes }
 
-    public var count: Int { entries.count }
+    public var count: Int { lock.withLock { entries.count } }
+    public var bytes: Int { lock.withLock { bytesHeld } }
+
+    /// A serial no other encoding from this cache has, so engines sharing it never mistake one
+    /// video's KV-cache positions for another's.
+    public func newSerial() -> Int {
+        lock.withLock {
+            lastSerial += 1
+            return lastSerial
+        }
+    }
+
+    /// Whether `key` is held, without touching its recency.
+    public func contains(_ key: VideoKey) -> Bool { lock.withLock { entries[key] != nil } }
 
     /// The entry for `key`, now the most recently used.
     public func get(_ key: VideoKey) -> EncodedVideo? {
-        guard let v = entries[key] else { return nil }
-        touch(key)
-        return v
+        lock.withLock {
+            guard let v = entries[key] else { return nil }
+            order.removeAll { $0 == key }
+            order.append(key)
+            return v
+        }
     }
 
     /// Stores `video`, evicting the least recently used entries until it fits (an entry larger
     /// than the cap is not kept).
     public func insert(_ video: EncodedVideo) {
-        if let old = entries.removeValue(forKey: video.key) {
-            bytes -= old.byteCount
-            order.removeAll { $0 == video.key }
+        lock.withLock {
+            if let old = entries.removeValue(forKey: video.key) {
+                bytesHeld -= old.byteCount
+                order.removeAll { $0 == video.key }
+            }
+            guard video.byteCount <= capacityBytes else { return }
+            while bytesHeld + video.byteCount > capacityBytes, let oldest = order.first {
+                order.removeFirst()
+                if let e = entries.removeValue(forKey: oldest) { bytesHeld -= e.byteCount }
+            }
+            entries[video.key] = video
+            order.append(video.key)
+            bytesHeld += video.byteCount
         }
-        guard video.byteCount <= capacityBytes else { return }
-        while bytes + video.byteCount > capacityBytes, let oldest = order.first {
-            order.removeFirst()
-            if let e = entries.removeValue(forKey: oldest) { bytes -= e.byteCount }
-        }
-        entries[video.key] = video
-        order.append(video.key)
-        bytes += video.byteCount
-    }
-
-    private func touch(_ key: VideoKey) {
-        order.removeAll { $0 == key }
-        order.append(key)
     }
 }

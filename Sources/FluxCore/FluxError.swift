@@ -1,6 +1,6 @@
 /// Every failure that input can cause is a `FluxError`: a stable machine-readable code (the CLI
-/// and evaluation records print its name; the JSON protocol maps it to its wire code in
-/// ProtocolServer) and a message that names the file or field at fault.
+/// and evaluation records print its name; both servers send its wire code, `FluxError.wireCode`
+/// in FluxChat) and a message that names the file or field at fault.
 public struct FluxError: Error, CustomStringConvertible, Equatable, Sendable {
     public enum Code: String, Sendable, CaseIterable {
         // What the request said.

@@ -13,6 +13,12 @@ public enum Limits {
     public static let maxNewTokens = 1 << 20
     /// Largest seed: records (settings.json, a saved transcript) hold it as a JSON integer.
     public static let maxSeed = UInt64(Int.max)
+    /// Largest HTTP request body (`serve --http`), inline base64 media included.
+    public static let maxRequestBytes = 32 << 20
+    /// Most messages one HTTP request may carry.
+    public static let maxMessages = 1024
+    /// Largest media file sent inline as a base64 `data:` URL, decoded.
+    public static let maxInlineMediaBytes = 16 << 20
 
     /// `n` when it is a frame count in 1...maxFrames; `field` names it in the error.
     @discardableResult
