@@ -17,15 +17,15 @@ public enum LanguageModelFiles {
         throw FluxError(.fileNotFound, "\(directory): no tokenizer.model or tokenizer.json")
     }
 
-    /// The tokenizer for `--llm`: a folder's (`tokenizer(directory:)`); for a `.gguf` file its
-    /// metadata's when the GGUF reader supplies `gguf`, else a tokenizer.model / tokenizer.json
-    /// beside the file.
+    /// The tokenizer for `--llm`: a folder's (`tokenizer(directory:)`); for a `.gguf` file the one
+    /// its metadata describes (`gguf` when the caller has read it already).
     public static func tokenizer(llm path: String, gguf: GGUFTokenizerMetadata? = nil) throws -> any Tokenizer {
         if let gguf { return try gguf.makeTokenizer() }
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
             throw FluxError(.fileNotFound, "\(path): no such model folder or file")
         }
+        if !isDir.boolValue, isGGUF(path) { return try GGUFTokenizer.load(GGUFFile(path: path)) }
         return try tokenizer(directory: isDir.boolValue ? path : (path as NSString).deletingLastPathComponent)
     }
 
