@@ -37,21 +37,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
 
     public init(path: String) throws {
         self.path = path
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else {
-            if errno == ENOENT { throw FluxError(.fileNotFound, "\(path): no such file") }
-            throw FluxError(.ioError, "\(path): cannot open (\(String(cString: strerror(errno))))")
-        }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
-            throw FluxError(.fileInvalid, "\(path): not a regular file")
-        }
-        let size = Int(st.st_size)
-        guard size >= 8 else { throw FluxError(.fileInvalid, "\(path): \(size) bytes is too short for a safetensors header") }
-        guard let m = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), m != MAP_FAILED else {
-            throw FluxError(.ioError, "\(path): mmap failed (\(String(cString: strerror(errno))))")
-        }
+        let (m, size) = try MappedFile.map(path, minBytes: 8, what: "a safetensors header")
         base = m
         mappedSize = size
         do {
