@@ -130,14 +130,6 @@ public final class GGUFFile: @unchecked Sendable {
 
     deinit { munmap(base, fileSize) }
 
-    /// True when `path` is a regular file that starts with the GGUF magic (so `--llm` can take a
-    /// GGUF file or a Hugging Face folder).
-    public static func isGGUF(path: String) -> Bool {
-        guard let h = FileHandle(forReadingAtPath: path) else { return false }
-        defer { try? h.close() }
-        return (try? h.read(upToCount: 4)) == Data("GGUF".utf8)
-    }
-
     public func info(_ name: String) -> GGUFTensorInfo? { byName[name].map { tensors[$0] } }
 
     /// The stored bytes of a tensor (inside the mapping; valid while this object lives).

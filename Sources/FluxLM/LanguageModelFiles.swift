@@ -5,6 +5,12 @@ import Foundation
 public enum LanguageModelFiles {
     public static func isGGUF(_ path: String) -> Bool { path.lowercased().hasSuffix(".gguf") }
 
+    /// The decoder alone of `--llm` (a Hugging Face folder or a `.gguf` file), for callers that
+    /// feed token ids.
+    public static func model(llm path: String) throws -> LlamaModel {
+        isGGUF(path) ? try LlamaModel(gguf: GGUFFile(path: path)) : try LlamaModel(directory: path)
+    }
+
     /// The tokenizer of a Hugging Face folder: `tokenizer.model` (SentencePiece) when present,
     /// else `tokenizer.json` (byte-level BPE). Llama-2-style folders carry both, and their
     /// tokenizer.json is SentencePiece's BPE, so tokenizer.model wins.

@@ -117,7 +117,7 @@ struct AskCommand: ParsableCommand {
 
     /// --raw --token-ids: the prompt's ids as given (no BOS added); prints the generated ids.
     private func runTokenIds(llm: String) throws {
-        let lm = LanguageModelFiles.isGGUF(llm) ? try LlamaModel(gguf: GGUFFile(path: llm)) : try LlamaModel(directory: llm)
+        let lm = try LanguageModelFiles.model(llm: llm)
         let ids = try prompt.split(separator: ",").map { s -> Int32 in
             guard let i = Int32(s.trimmingCharacters(in: .whitespaces)) else {
                 throw FluxError(.badRequest, "--token-ids: '\(s)' is not a token id")

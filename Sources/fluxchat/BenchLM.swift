@@ -172,9 +172,9 @@ private func parallelLoopMicroseconds(loops: Int = 2000) -> Double {
 /// `promptTokens` random ids in one call, and `decodeTokens` greedy steps after a 16-token prompt
 /// (fluxtools.bench.gguf runs llama.cpp the same way on the same file).
 func benchLMFile(path: String, promptTokens: Int, decodeTokens: Int) throws -> [String: Any] {
-    func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+    func now() -> Double { Timing.nowMs() / 1e3 }
     let t0 = now()
-    let model = GGUFFile.isGGUF(path: path) ? try LlamaModel(ggufPath: path) : try LlamaModel(directory: path)
+    let model = try LanguageModelFiles.model(llm: path)
     let loadSeconds = now() - t0
     let c = model.config
     guard promptTokens >= 16, decodeTokens >= 1, promptTokens + decodeTokens <= c.maxPositionEmbeddings else {
