@@ -84,3 +84,17 @@ public enum ChatTemplateFamily: String, CaseIterable, Sendable {
         return t
     }
 }
+
+extension ModelBundle {
+    /// The prompt templates for this model: `family` when given (--chat-template); else the family
+    /// of the language model's own template (a language model alone, or a bundle over a GGUF
+    /// model); else, for a language model alone, the plain template; else FluxChat's (`prompts`,
+    /// the bundle's prompts/, built in).
+    public func templates(family: ChatTemplateFamily? = nil, prompts: String? = nil) throws -> PromptTemplates {
+        let base = try PromptTemplates.resolve(override: prompts, modelDirectory: directory)
+        guard let family = family ?? chatTemplate.flatMap(ChatTemplateFamily.detect) else {
+            return vision == nil && prompts == nil ? ChatTemplateFamily.plain(base) : base
+        }
+        return family.templates(defaultSystem: chatTemplate.flatMap(ChatTemplateFamily.defaultSystem(in:)) ?? "", fluxchat: base)
+    }
+}

@@ -11,7 +11,10 @@ import Foundation
 /// optional `budgets` table), `projector` (`type`, `input_dim`, `hidden_dim`, `output_dim`, `pool`)
 /// and `llm` (LlamaConfig fields); one or more `*.safetensors` with tensors named
 /// `vision.<FluxViT name>`, `projector.<name>`, `llm.<Hugging Face Llama name>`; and
-/// `tokenizer.model`. `python -m fluxtools.random_bundle` writes one.
+/// `tokenizer.model`. `python -m fluxtools.random_bundle` writes one. Or the language model is a
+/// GGUF file the bundle names instead (`llm`: `gguf` path relative to the folder, `bytes`,
+/// `sha256`, `install`: the command that gets it), with its own tokenizer and chat template: a
+/// big pretrained LM stays outside the repository while the encoder and projector ship.
 public final class ModelBundle: @unchecked Sendable {
     /// The video encoder and projector; nil for a language model alone.
     public let vision: FluxViTModel?
@@ -22,7 +25,7 @@ public final class ModelBundle: @unchecked Sendable {
     public let origin: String
     /// The bundle folder (nil when loaded from parts); its `prompts/` overrides the built-in templates.
     public let directory: String?
-    /// The language model's own Jinja chat template (a language model alone), for `ChatTemplateFamily.detect`.
+    /// The language model's own Jinja chat template (GGUF or Hugging Face metadata), for `ChatTemplateFamily.detect`.
     public private(set) var chatTemplate: String?
 
     /// Loads a bundle folder.
@@ -47,8 +50,13 @@ public final class ModelBundle: @unchecked Sendable {
                                   type: p.string("type", default: "mlp2x_gelu"), pool: p.string("pool", default: "none"),
                                   inputDim: p.optionalInt("input_dim"), hiddenDim: p.optionalInt("hidden_dim"),
                                   outputDim: p.optionalInt("output_dim"))
-        llm = try LlamaModel(config: LlamaConfig(json: l), weights: files, prefix: "llm.")
-        tokenizer = try SentencePieceTokenizer(path: dir.appendingPathComponent("tokenizer.model"))
+        if let gguf = try l.optionalString("gguf") {
+            let path = try Self.referencedGGUF(gguf, in: directory, llm: l, config: configPath)
+            (llm, tokenizer, chatTemplate) = try LanguageModelFiles.load(llm: path)
+        } else {
+            llm = try LlamaModel(config: LlamaConfig(json: l), weights: files, prefix: "llm.")
+            tokenizer = try SentencePieceTokenizer(path: dir.appendingPathComponent("tokenizer.model"))
+        }
         origin = directory
         self.directory = directory
         self.vision = vision
@@ -102,6 +110,22 @@ public final class ModelBundle: @unchecked Sendable {
         guard tokenizer.vocabSize <= llm.config.vocabSize else {
             throw FluxError(.modelInvalid, "\(origin): the tokenizer has \(tokenizer.vocabSize) tokens but vocab_size is \(llm.config.vocabSize)")
         }
+    }
+
+    /// The GGUF file a bundle's `llm.gguf` names, checked to exist and to have the size the bundle
+    /// was trained with (`bytes`; the sha256 is for `scripts/get-smollm2` and people: hashing
+    /// 100 MB on every load would cost more than the load itself).
+    private static func referencedGGUF(_ name: String, in directory: String, llm: JSONValue.Fields, config: String) throws -> String {
+        let path = name.hasPrefix("/") ? name : (directory as NSString).appendingPathComponent(name)
+        let install = try llm.optionalString("install").map { "; run \($0) to get it" } ?? ""
+        guard let attrs = try? FileManager.default.attributesOfItem(atPath: path),
+              let size = (attrs[.size] as? NSNumber)?.intValue else {
+            throw FluxError(.modelInvalid, "\(config): llm.gguf: the language model \(path) is missing\(install)")
+        }
+        if let bytes = try llm.optionalInt("bytes"), bytes != size {
+            throw FluxError(.modelInvalid, "\(config): llm.gguf: \(path) has \(size) bytes but the bundle was trained on a \(bytes)-byte file (another quantization?)\(install)")
+        }
+        return path
     }
 
     private static func safetensors(in directory: String) throws -> [SafeTensorsFile] {

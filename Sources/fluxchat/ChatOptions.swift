@@ -55,23 +55,7 @@ struct ModelOptions: ParsableArguments {
     /// The engine over the loaded model and its prompt templates.
     func makeEngine() throws -> ChatEngine {
         let bundle = try loadBundle()
-        return ChatEngine(bundle: bundle, templates: try templates(for: bundle), videoCacheBytes: videoCacheMb << 20)
-    }
-
-    /// --chat-template when given; for a language model alone the family of its own template,
-    /// else the plain template; else FluxChat's (--prompts, the bundle's prompts/, built in).
-    func templates(for bundle: ModelBundle) throws -> PromptTemplates {
-        let base = try PromptTemplates.resolve(override: prompts, modelDirectory: bundle.directory)
-        let jinja = bundle.chatTemplate
-        let family: ChatTemplateFamily
-        if let chatTemplate {
-            family = chatTemplate
-        } else if bundle.vision == nil, let detected = jinja.flatMap(ChatTemplateFamily.detect) {
-            family = detected
-        } else {
-            return bundle.vision == nil && prompts == nil ? ChatTemplateFamily.plain(base) : base
-        }
-        return family.templates(defaultSystem: jinja.flatMap(ChatTemplateFamily.defaultSystem(in:)) ?? "", fluxchat: base)
+        return ChatEngine(bundle: bundle, templates: try bundle.templates(family: chatTemplate, prompts: prompts), videoCacheBytes: videoCacheMb << 20)
     }
 }
 

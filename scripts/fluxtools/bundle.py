@@ -2,7 +2,7 @@
 
     config.json        {"format": "fluxchat-bundle", "vision": {...}, "projector": {...}, "llm": {...}}
     model.safetensors  vision.<FluxViT name>, projector.fc1/fc2.*, llm.<Hugging Face Llama name>
-    tokenizer.model    SentencePiece
+    tokenizer.model    SentencePiece (absent when `llm` names a GGUF file, which carries its own)
 """
 import json
 import os
@@ -24,15 +24,15 @@ def projector_config(input_dim, hidden_dim, output_dim, pool="none"):
 
 
 def write_bundle(out, vision, projector, llm, tensors, tokenizer, dtype="f16", note=""):
-    """tensors: {bundle name: tensor}; vision/projector/llm: the config sections. Returns the
-    parameter count."""
+    """tensors: {bundle name: tensor}; vision/projector/llm: the config sections; tokenizer: the
+    tokenizer.model to copy (None for an LM in a GGUF file). Returns the parameter count."""
     os.makedirs(out, exist_ok=True)
     save_file({k: v.detach().to(DTYPES[dtype]).contiguous() for k, v in tensors.items()},
               os.path.join(out, "model.safetensors"), metadata={"format": "pt", "note": note})
     with open(os.path.join(out, "config.json"), "w") as f:
         json.dump({"format": "fluxchat-bundle", "vision": vision, "projector": projector, "llm": llm}, f, indent=1)
         f.write("\n")
-    if os.path.abspath(tokenizer) != os.path.abspath(os.path.join(out, "tokenizer.model")):
+    if tokenizer and os.path.abspath(tokenizer) != os.path.abspath(os.path.join(out, "tokenizer.model")):
         shutil.copyfile(tokenizer, os.path.join(out, "tokenizer.model"))
     return sum(v.numel() for v in tensors.values())
 

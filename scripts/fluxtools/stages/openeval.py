@@ -1,7 +1,7 @@
 """Open questions (no options) through the Swift program: held-out clips written as mp4, the
 questions a user types (stages/questions.py, short answers only), asked through
-`fluxchat serve --stdio`; a reply counts when it contains the answer's words (for numbers, the
-digit or the word). Prints accuracy per question kind and writes every exchange to OUT.jsonl.
+`fluxchat serve --stdio`; a reply counts when it holds the answer's words (questions.says: for
+numbers, the digit or the word, and no other count). Prints accuracy per question kind and writes every exchange to OUT.jsonl.
 
     python -m fluxtools.stages.openeval --model weights/fluxchat-tiny --clips 80 --out ../runs/open.jsonl
 """
@@ -17,31 +17,7 @@ from ..paths import REPO
 from ..synth import build, render
 from ..synth.encode import write_mp4
 from .facts import scene_facts
-from .questions import NUMBER, open_questions
-
-KINDS = {"What colour": "colour", "What is the colour": "colour", "Which colour": "colour", "What shape": "shape",
-         "What is the shape": "shape", "What size": "size", "How big": "size", "Which direction": "direction",
-         "Where does the": "direction", "In which direction": "direction", "How many objects move": "moving count",
-         "How many objects are moving": "moving count", "How many objects are": "object count",
-         "How many objects move in": "moving count", "Which object moves": "which moves",
-         "What is moving": "which moves"}
-
-
-def kind_of(q):
-    best = ""
-    for prefix in KINDS:
-        if q.startswith(prefix) and len(prefix) > len(best):
-            best = prefix
-    return KINDS.get(best)
-
-
-def right(reply, answer):
-    r, a = reply.strip().lower().rstrip("."), answer.strip().lower().rstrip(".")
-    if a.isdigit():
-        words = r.replace(".", " ").split()
-        return a in words or NUMBER[int(a)] in words
-    return a in r
-
+from .questions import open_questions, question_kind, says
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -61,8 +37,8 @@ def main():
             path = os.path.join(tmp, f"{i}.mp4")
             write_mp4(render(sc), float(sc.fps), path)
             for q, ans in open_questions(scene_facts(sc), rng):
-                if kind_of(q):
-                    items.append({"video": path, "question": q, "answer": ans, "kind": kind_of(q)})
+                if question_kind(q) not in ("describe", "background", "change", "jumps"):
+                    items.append({"video": path, "question": q, "answer": ans, "kind": question_kind(q)})
         lines = []
         for n, it in enumerate(items):
             req = {"id": n, "video": it["video"], "prompt": it["question"], "max_tokens": 24}
@@ -78,7 +54,7 @@ def main():
     per = {}
     for n, it in enumerate(items):
         it["reply"] = replies.get(n, "<none>")
-        it["right"] = right(it["reply"], it["answer"])
+        it["right"] = says(it["reply"], it["answer"])
         per.setdefault(it["kind"], []).append(it["right"])
     for k, v in sorted(per.items()):
         print(f"{k:14s} {np.mean(v):6.1%}  ({sum(v)}/{len(v)})")

@@ -3,6 +3,8 @@ types ("What colour is the object that moves?", "Which direction does the circle
 "Describe the video."). Every answer follows from the slots, so a model that reads them can
 answer every one; the synthetic tasks' own multiple-choice questions come on top of these.
 """
+import re
+
 from ..synth.palette import background_phrase
 from .facts import objects_of
 
@@ -79,3 +81,37 @@ def open_questions(facts, rng):
                 background_phrase(facts["bg.pattern"], facts["bg.colour"])))
     out.append((pick(DESCRIBE), describe(facts)))
     return out
+
+
+KINDS = [("how many times", "jumps"), ("how many objects move", "moving count"),
+         ("how many objects are moving", "moving count"), ("how many objects", "object count"),
+         ("colour", "colour"), ("shape", "shape"), ("size", "size"), ("how big", "size"), ("direction", "direction"),
+         ("where does", "direction"), ("which object moves", "which moves"), ("what is moving", "which moves"),
+         ("happens to", "change"), ("change", "change"), ("background", "background")]
+
+
+def question_kind(q):
+    """The kind of an open question written by open_questions ('colour', 'direction', 'moving
+    count', ...; 'describe' for the description prompts)."""
+    if q in DESCRIBE:
+        return "describe"
+    ql = q.lower()
+    return next((k for key, k in KINDS if key in ql), "other")
+
+
+def _words(s):
+    return re.sub(r"[^a-z0-9 ]", " ", s.lower()).split()
+
+
+def says(reply, answer):
+    """An open reply is right when it holds the answer's words in order ('left' in 'It moves to the
+    left.'); a count also as a word ('2' or 'two'), and no other count."""
+    r, a = _words(reply), _words(answer)
+    if not a:
+        return False
+    if len(a) == 1 and a[0].isdigit() and int(a[0]) < len(NUMBER):
+        mine = {a[0], NUMBER[int(a[0])]}
+        counts = [w for w in r if w.isdigit() or w in NUMBER]
+        return bool(counts) and all(w in mine for w in counts)
+    n = len(a)
+    return any(r[i:i + n] == a for i in range(len(r) - n + 1))

@@ -35,6 +35,7 @@ from transformers import LlamaConfig, LlamaForCausalLM
 from ..bundle import read_bundle
 from ..paths import PROMPTS, REPO
 from ..reference import names
+from ..smol import chatml
 from .data import pixels
 from .model import FluxViT
 from .prompting import Templates, letter_ids, prompt_ids
@@ -46,7 +47,7 @@ class BundleModel(nn.Module):
     """A bundle as the Swift engine runs it: FluxViT -> pool (none | avg2) -> fc1 -> GELU (erf)
     -> fc2 -> the Llama's input embeddings."""
 
-    def __init__(self, cfg, tensors):
+    def __init__(self, cfg, tensors, llm=None):
         super().__init__()
         vision = {k: v for k, v in cfg["vision"].items() if k not in ("budgets", "default_budget")}
         self.vision = FluxViT(vision)
@@ -65,6 +66,9 @@ class BundleModel(nn.Module):
         self.fc2 = nn.Linear(pc["hidden_dim"], pc["output_dim"])
         for name, lin in (("fc1", self.fc1), ("fc2", self.fc2)):
             lin.load_state_dict({"weight": tensors[f"projector.{name}.weight"], "bias": tensors[f"projector.{name}.bias"]})
+        if llm is not None:  # the bundle's GGUF language model, loaded by transformers
+            self.llm = llm
+            return
         self.llm = LlamaForCausalLM(LlamaConfig(**cfg["llm"]))
         missing, unexpected = self.llm.load_state_dict(
             {k[len("llm."):]: v for k, v in tensors.items() if k.startswith("llm.")}, strict=False)
@@ -90,9 +94,47 @@ class BundleModel(nn.Module):
         return self.llm(inputs_embeds=x[None]).logits[0, -1]
 
 
+class SentencePieceChat:
+    """FluxChat's own prompts over a bundle's SentencePiece tokenizer."""
+
+    def __init__(self, tokenizer):
+        self.sp, self.tpl = spm.SentencePieceProcessor(model_file=tokenizer), Templates.load(str(PROMPTS))
+        self.eos, self.stop = self.sp.eos_id(), self.tpl.stop
+
+    def prompt(self, question, options):
+        return prompt_ids(self.sp, self.tpl.segments(question, options))
+
+    def letters(self, n):
+        return letter_ids(self.sp, n)
+
+    def decode(self, ids):
+        return self.sp.decode(ids)
+
+
+class ChatMLChat:
+    """A GGUF language model's own tokenizer and ChatML format (fluxtools.smol.chatml)."""
+
+    def __init__(self, tok):
+        self.tok, self.tpl = tok, chatml.templates(tok)
+        self.eos, self.stop = tok.convert_tokens_to_ids(chatml.STOP), chatml.STOP
+
+    def prompt(self, question, options):
+        return chatml.split(chatml.conversation(self.tok, self.tpl, [(question, None)], options))
+
+    def letters(self, n):
+        return [self.tok.convert_tokens_to_ids(chr(65 + i)) for i in range(n)]
+
+    def decode(self, ids):
+        return self.tok.decode(ids)
+
+
 def load_bundle(folder):
+    """(model, chat, config, tensors); a bundle whose `llm` names a GGUF file gets that model."""
     cfg, tensors, tokenizer = read_bundle(folder)
-    return BundleModel(cfg, tensors).eval(), spm.SentencePieceProcessor(model_file=tokenizer), cfg, tensors
+    if "gguf" in cfg["llm"]:
+        llm, tok = chatml.load_lm(os.path.join(folder, cfg["llm"]["gguf"]))
+        return BundleModel(cfg, tensors, llm).eval(), ChatMLChat(tok), cfg, tensors
+    return BundleModel(cfg, tensors).eval(), SentencePieceChat(tokenizer), cfg, tensors
 
 
 def decode_rgb(path):
@@ -107,9 +149,9 @@ def decode_rgb(path):
 
 
 @torch.no_grad()
-def torch_answers(model, sp, tpl, px, budget, question, options, max_tokens):
+def torch_answers(model, chat, px, budget, question, options, max_tokens):
     rows, _ = model.visual_rows(px, budget)
-    before, after = prompt_ids(sp, tpl.segments(question, None))
+    before, after = chat.prompt(question, None)
     x = model.sequence(before, rows, after)
     emb = model.llm.get_input_embeddings()
     ids, gaps = [], []
@@ -118,16 +160,16 @@ def torch_answers(model, sp, tpl, px, budget, question, options, max_tokens):
         top = torch.topk(logits, 2).values
         gaps.append(float(top[0] - top[1]))
         nxt = int(torch.argmax(logits))
-        if nxt == sp.eos_id():
+        if nxt == chat.eos:
             break
         ids.append(nxt)
         x = torch.cat([x, emb(torch.tensor([nxt]))], 0)
-        if tpl.stop in sp.decode(ids):
+        if chat.stop in chat.decode(ids):
             break
-    text = sp.decode(ids).split(tpl.stop)[0].strip()
-    before, after = prompt_ids(sp, tpl.segments(question, options))
+    text = chat.decode(ids).split(chat.stop)[0].strip()
+    before, after = chat.prompt(question, options)
     x = model.sequence(before, rows, after)
-    letters = model.last_logits(x)[letter_ids(sp, len(options))]
+    letters = model.last_logits(x)[chat.letters(len(options))]
     choice = chr(65 + int(torch.argmax(letters)))
     return text, min(gaps), choice, letters.tolist()
 
@@ -178,11 +220,10 @@ def main():
     ap.add_argument("--fixture", default=None, help="write the PyTorch outputs to this JSON file and stop")
     args = ap.parse_args()
     torch.set_num_threads(2)
-    model, sp, cfg, tensors = load_bundle(args.bundle)
-    tpl = Templates.load(str(PROMPTS))
+    model, chat, cfg, tensors = load_bundle(args.bundle)
     options = args.options.split(",")
     px = pixels(decode_rgb(args.video), GIF_FPS, args.frames, args.resolution)
-    text, gap, choice, letters = torch_answers(model, sp, tpl, px, args.budget, args.question, options, args.max_tokens)
+    text, gap, choice, letters = torch_answers(model, chat, px, args.budget, args.question, options, args.max_tokens)
     if args.fixture:
         with open(args.fixture, "w") as f:
             json.dump({"video": os.path.basename(args.video), "frames": args.frames, "resolution": args.resolution,

@@ -1,0 +1,83 @@
+import FluxChat
+import FluxCore
+import Foundation
+import XCTest
+
+/// A bundle laid out as weights/fluxchat-smol is (encoder and projector in the folder, the language
+/// model a GGUF file the config names), at toy size: Fixtures/gguf_bundle, made with
+/// `python -m fluxtools.fixtures.gguf_bundle`, whose reference.json holds what PyTorch (transformers
+/// running the GGUF) answers on the same clip.
+final class GGUFBundleTests: XCTestCase {
+    static let folder = Fixtures.root.appendingPathComponent("gguf_bundle").path
+    static let repo = Fixtures.root.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    struct Reference: Decodable {
+        let frames: Int, resolution: Int, budget: Int
+        let video: String, question: String, options: [String]
+        let text: String, choice: String, rows: Int
+    }
+
+    func reference() throws -> Reference {
+        let data = try Data(contentsOf: URL(fileURLWithPath: Self.folder + "/reference.json"))
+        return try JSONDecoder().decode(Reference.self, from: data)
+    }
+
+    func testAnswersAsPyTorchDoes() throws {
+        let ref = try reference()
+        let bundle = try ModelBundle(directory: Self.folder)
+        let templates = try bundle.templates()
+        XCTAssertEqual(templates.stop, "<|im_end|>", "the GGUF's ChatML template is used")
+        XCTAssertEqual(templates.defaultSystem, "You are a helpful AI assistant named SmolLM, trained by Hugging Face")
+        let engine = ChatEngine(bundle: bundle, templates: templates, videoCacheBytes: 16 << 20)
+        let video = Self.repo.appendingPathComponent(ref.video).path
+        let settings = RequestSettings(frames: ref.frames, resolution: ref.resolution, budget: ref.budget, maxTokens: 8, temperature: 0)
+        let messages = [ChatMessage(role: .user, content: ref.question)]
+        let open = try engine.respond(ChatRequest(messages: messages, video: video, options: nil, settings: settings)) { _ in true }
+        XCTAssertEqual(open.stats.visualTokens, ref.rows)
+        XCTAssertEqual(open.text, ref.text)
+        let mc = try engine.respond(ChatRequest(messages: messages, video: video, options: ref.options, settings: settings)) { _ in true }
+        XCTAssertEqual(mc.choice, ref.choice)
+    }
+
+    /// A copy of the bundle whose config is changed by `edit`, without the GGUF file unless `withGGUF`.
+    func copy(_ name: String, withGGUF: Bool, edit: (inout [String: Any]) -> Void = { _ in }) throws -> String {
+        let dir = Fixtures.tempDir(name)
+        let fm = FileManager.default
+        try? fm.removeItem(atPath: dir + "/model.safetensors")
+        try fm.copyItem(atPath: Self.folder + "/model.safetensors", toPath: dir + "/model.safetensors")
+        if withGGUF {
+            try? fm.removeItem(atPath: dir + "/llm.gguf")
+            try fm.copyItem(atPath: Self.folder + "/llm.gguf", toPath: dir + "/llm.gguf")
+        }
+        let raw = try Data(contentsOf: URL(fileURLWithPath: Self.folder + "/config.json"))
+        guard var config = try JSONSerialization.jsonObject(with: raw) as? [String: Any] else {
+            throw XCTSkip("config.json is not an object")
+        }
+        edit(&config)
+        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: dir + "/config.json"))
+        return dir
+    }
+
+    func testMissingLanguageModelSaysHowToGetIt() throws {
+        let dir = try copy("gguf-missing", withGGUF: false)
+        XCTAssertThrowsError(try ModelBundle(directory: dir)) { error in
+            let e = error as? FluxError
+            XCTAssertEqual(e?.code, .modelInvalid)
+            XCTAssertTrue(e?.message.contains("llm.gguf") ?? false, "\(error)")
+            XCTAssertTrue(e?.message.contains("python -m fluxtools.fixtures.gguf_bundle") ?? false, "the install command: \(error)")
+        }
+    }
+
+    func testAnotherFileOfTheSameNameIsRefused() throws {
+        let dir = try copy("gguf-size", withGGUF: true) { config in
+            var llm = config["llm"] as? [String: Any] ?? [:]
+            llm["bytes"] = 98_000_000
+            config["llm"] = llm
+        }
+        XCTAssertThrowsError(try ModelBundle(directory: dir)) { error in
+            let e = error as? FluxError
+            XCTAssertEqual(e?.code, .modelInvalid)
+            XCTAssertTrue(e?.message.contains("98000000") ?? false, "\(error)")
+        }
+    }
+}

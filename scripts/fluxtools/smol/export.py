@@ -1,0 +1,56 @@
+"""Writes fluxchat-smol: the stage-1 encoder and the trained projector in a small bundle whose
+language model is SmolLM2's GGUF file, referenced (path relative to the bundle, size, sha256, the
+command that installs it), never copied.
+
+    python -m fluxtools.smol.export --encoder weights/stages/encoder.safetensors --smol RUNS/smol \\
+        --gguf weights/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf --out weights/fluxchat-smol
+"""
+import argparse
+import hashlib
+import os
+
+import torch
+
+from ..bundle import projector_config, write_bundle
+from ..stages.export import parse_budgets
+from .train import load_encoder
+
+BUDGETS = "32:8x112,64:8x168,128:8x168,256:16x168"
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--encoder", required=True, help="stage-1 encoder weights (.safetensors)")
+    ap.add_argument("--smol", required=True, help="fluxtools.smol.train run folder")
+    ap.add_argument("--gguf", required=True, help="the GGUF file the projector was trained on")
+    ap.add_argument("--gguf-ref", default=None,
+                    help="the path the bundle's config names, relative to the bundle [../smollm2/<file name>]")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--budgets", default=BUDGETS, help=f"budget table K:FxR,... [{BUDGETS}]")
+    ap.add_argument("--default-budget", type=int, default=64)
+    ap.add_argument("--dtype", default="f16", choices=["f16", "bf16", "f32"])
+    a = ap.parse_args()
+    vit, vcfg = load_encoder(a.encoder)
+    st = torch.load(os.path.join(a.smol, "ckpt.pt"), map_location="cpu", weights_only=False)
+    tensors = {"vision." + k: v for k, v in vit.weights().items()}
+    tensors.update({"projector." + k: v for k, v in st["projector"].items()})
+    vision = dict(vcfg, budgets=parse_budgets(a.budgets), default_budget=a.default_budget)
+    h, c = st["projector"]["fc1.weight"].shape
+    d = st["projector"]["fc2.weight"].shape[0]
+    llm = {"gguf": a.gguf_ref or "../smollm2/" + os.path.basename(a.gguf), "bytes": os.path.getsize(a.gguf),
+           "sha256": sha256(a.gguf), "install": "scripts/get-smollm2"}
+    n = write_bundle(a.out, vision, projector_config(c, h, d, st["args"]["pool"]), llm, tensors, None, a.dtype,
+                     note=f"python -m fluxtools.smol.export (projector step {st['step']})")
+    print(f"wrote {a.out}: {n / 1e6:.2f} M parameters ({a.dtype}) + {llm['gguf']}")
+
+
+if __name__ == "__main__":
+    main()
