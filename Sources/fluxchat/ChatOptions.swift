@@ -7,8 +7,8 @@ import Foundation
 struct ModelOptions: ParsableArguments {
     static let defaultModel = "weights/fluxchat-tiny"
 
-    @Option(help: ArgumentHelp("Model bundle folder (config.json, *.safetensors, tokenizer.model).",
-                               discussion: "Default: $FLUXCHAT_MODEL, else \(defaultModel) (the shipped model)."))
+    @Option(help: ArgumentHelp("Model bundle folder (config.json, *.safetensors, tokenizer.model or a GGUF language model its config names).",
+                               discussion: "Default: $FLUXCHAT_MODEL, else \(defaultModel) (the shipped model). weights/fluxchat-smol speaks fluent English through SmolLM2 (scripts/get-smollm2 installs it)."))
     var model: String?
 
     @Option(help: "Vision part: FluxViT folder (config.json + model.safetensors); needs --projector and --llm.")
