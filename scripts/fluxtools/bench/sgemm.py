@@ -1,7 +1,9 @@
 """sgemm rate of `fluxchat bench --stages machine` (BLAS.gemm: OpenBLAS split over FluxChat's
 threads) against PyTorch's own sgemm on the same n x n x n product and threads, interleaved over
 rounds (each round times both, so a load change hits both alike). Prints min/median/max GFLOP/s
-and the median of the per-round ratios (FluxChat / PyTorch).
+and the median of the per-round ratios (FluxChat / PyTorch). PyTorch runs in a child process
+like FluxChat: its OpenMP threads keep spinning for a while after each product, and in this
+process they would take the cores from the FluxChat run that follows.
 
     python -m fluxtools.bench.sgemm [--rounds 5] [--threads 2] [--fluxchat .build/release/fluxchat]
 """
@@ -9,6 +11,7 @@ import argparse
 import json
 import statistics
 import subprocess
+import sys
 
 import torch
 
@@ -21,15 +24,21 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--fluxchat", default=str(REPO / ".build" / "release" / "fluxchat"))
+    ap.add_argument("--torch-only", action="store_true", help="print PyTorch's GFLOP/s alone (the child process)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    if args.torch_only:
+        print(sgemm_gflops())
+        return
     ours, theirs, core = [], [], "?"
     for _ in range(args.rounds):
         report = json.loads(subprocess.run([args.fluxchat, "bench", "--stages", "machine", "--threads", str(args.threads)],
                                            check=True, capture_output=True, text=True).stdout)
         ours.append(report["machine"]["sgemm_gflops"])
         core = report["blas"]["core"]
-        theirs.append(sgemm_gflops())
+        theirs.append(float(subprocess.run([sys.executable, "-m", "fluxtools.bench.sgemm", "--torch-only",
+                                            "--threads", str(args.threads)],
+                                           check=True, capture_output=True, text=True).stdout))
     ratio = statistics.median(o / t for o, t in zip(ours, theirs))
 
     def spread(xs):
