@@ -100,6 +100,8 @@ void fk_team_set_threads(int threads) {
 
 int fk_team_threads(void) { return atomic_load(&team.wanted) + 1; }
 
+int fk_team_busy(void) { return atomic_load_explicit(&team.busy, memory_order_relaxed); }
+
 static void start_workers(int w) {
     pthread_mutex_lock(&team.mu);
     while (team.started < w) {

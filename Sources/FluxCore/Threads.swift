@@ -1,18 +1,21 @@
 import CBLAS
 import CKernels
 
-/// The thread count shared by BLAS and our own parallel loops (both cores by default).
+/// The thread count of our parallel loops and of BLAS products (both cores by default).
+/// OpenBLAS itself runs single-threaded: `BLAS.gemm` splits products over this team, so only one
+/// set of threads ever waits for work (see `BLAS.gemm`).
 public enum Threads {
     nonisolated(unsafe) public private(set) static var count: Int = {
-        let n = max(1, Int(openblas_get_num_threads()))
+        let n = max(1, Int(openblas_get_num_threads())) // the library's default: OPENBLAS_NUM_THREADS or the cores
+        openblas_set_num_threads(1)
         fk_team_set_threads(Int32(n))
         return n
     }()
 
-    /// Sets the number of threads for BLAS and `parallelFor` (clamped to at least 1).
+    /// Sets the number of threads for BLAS products and `parallelFor` (clamped to at least 1).
     public static func set(_ n: Int) {
         count = max(1, n)
-        openblas_set_num_threads(Int32(count))
+        openblas_set_num_threads(1)
         fk_team_set_threads(Int32(count))
     }
 

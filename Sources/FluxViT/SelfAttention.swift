@@ -1,6 +1,4 @@
-import CBLAS
 import CViTKernels
-import Dispatch
 import Foundation
 import FluxCore
 
@@ -24,14 +22,11 @@ enum SelfAttention {
         let rowBlock = (n + blocks - 1) / blocks
         let units = heads * blocks
         let workers = min(Threads.count, units)
-        // Each worker runs single-threaded BLAS on its own units; BLAS threads are restored after.
-        let blasThreads = Int(openblas_get_num_threads())
-        if workers > 1 { openblas_set_num_threads(1) }
-        defer { if workers > 1 { openblas_set_num_threads(Int32(blasThreads)) } }
-        // Units are handed out one by one, so a worker slowed by another process does not hold the rest up.
+        // One piece per thread on the team; each claims units one by one, so a worker slowed by
+        // another process does not hold the rest up. The products inside run on OpenBLAS alone.
         let lock = NSLock()
         var next = 0
-        let work = { (_: Int) in
+        Threads.parallelFor(workers, minPerThread: 1) { _ in
             let scores = UnsafeMutablePointer<Float>.allocate(capacity: rowBlock * n)
             let o = UnsafeMutablePointer<Float>.allocate(capacity: rowBlock * hd)
             var inv = [Float](repeating: 0, count: rowBlock)
@@ -52,6 +47,5 @@ enum SelfAttention {
                 vk_scaled_add_rows(out + r0 * c + h * hd, Int64(c), o, Int64(hd), inv, Int64(m), Int64(hd))
             }
         }
-        if workers <= 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
     }
 }

@@ -34,6 +34,9 @@ void fk_team_run(int64_t pieces, fk_task_fn fn, void *ctx);
 // Threads the team uses, the caller included (workers start on first use).
 void fk_team_set_threads(int threads);
 int fk_team_threads(void);
+// Nonzero while a loop runs on the team: a caller that would split work over the team runs it
+// whole instead (the team would run its pieces inline, one after another).
+int fk_team_busy(void);
 
 // Decode attention for one query head over `total` cached positions: out[hd] =
 // softmax(scale * K q) V, with K and V [total, hd] row-major. scores holds `total` floats.
