@@ -70,6 +70,44 @@ final class DecodeKernelTests: XCTestCase {
         }
     }
 
+    /// GGUF's 32-value block types (Q8_0, Q4_0, Q4_1: ggml ids 8, 2, 3) against the dot products
+    /// of their dequantized rows: the 4-row groups and the rows after them, a range starting
+    /// inside a group, one block per row, and rows longer than one pass of the scale table.
+    func testQuantizedMatvecMatchesDequantizedRowsAtEveryLevel() {
+        var rng = SplitMix64(seed: 13)
+        let types: [(id: Int32, bytes: Int, scales: Int)] = [(8, 34, 1), (2, 18, 1), (3, 20, 2)]
+        for (rows, cols, r0, r1) in [(7, 576, 0, 7), (13, 64, 2, 11), (5, 32, 0, 5), (9, 4160, 1, 9)] {
+            let x = (0..<cols).map { _ in rng.nextSymmetric() * 2 }
+            for t in types {
+                var w = [UInt8](repeating: 0, count: rows * cols / 32 * t.bytes)
+                for i in w.indices { w[i] = UInt8(truncatingIfNeeded: rng.next()) }
+                for b in 0..<(w.count / t.bytes) { // finite scales: d (and Q4_1's m) in [-1, 1)
+                    for k in 0..<t.scales {
+                        let h = Half.floatToF16(rng.nextSymmetric() * (k == 0 ? 0.1 : 1))
+                        w[b * t.bytes + 2 * k] = UInt8(h & 0xFF)
+                        w[b * t.bytes + 2 * k + 1] = UInt8(h >> 8)
+                    }
+                }
+                var values = [Float](repeating: 0, count: rows * cols)
+                fq_dequantize(t.id, w, &values, Int64(rows * cols))
+                let scale = (0..<cols).reduce(0.0) { $0 + abs(Double(x[$1])) } * Double(values.map { abs($0) }.max()!)
+                for level in levels {
+                    limitDecodeKernelLevel(level)
+                    var y = [Float](repeating: .nan, count: rows)
+                    fq_matvec(t.id, w, x, &y, Int64(cols), Int64(r0), Int64(r1))
+                    for r in 0..<rows {
+                        if r < r0 || r >= r1 {
+                            XCTAssertTrue(y[r].isNaN, "type \(t.id) \(level) \(rows)x\(cols): row \(r) outside the range was written")
+                            continue
+                        }
+                        let ref = (0..<cols).reduce(0.0) { $0 + Double(values[r * cols + $1]) * Double(x[$1]) }
+                        XCTAssertEqual(Double(y[r]), ref, accuracy: 1e-6 * scale, "type \(t.id) \(level) \(rows)x\(cols) row \(r)")
+                    }
+                }
+            }
+        }
+    }
+
     func testAttentionMatchesReferenceAtEveryLevel() {
         var rng = SplitMix64(seed: 11)
         for (total, hd) in [(1, 64), (5, 64), (130, 64), (33, 80), (7, 12)] {
