@@ -75,25 +75,20 @@ def chat_ids(sp, tpl, turns, short):
     return before, after + ids, mask + [False] * len(ids), answer_ids(sp, last[1])
 
 
-def make_example(rng, sp, tpl, task=None, kind=None, short=False, only=None):
-    """A random scene of `task` (random when None) and questions about it (question_example);
-    `only`: an open question of that kind (questions.question_kind), from the first scene that has one."""
-    while True:
-        t = task or (TASKS + [CAPTION_TASK])[int(rng.integers(0, len(TASKS) + 1))]
-        sc, q, cands, ans, extra = build(rng, t)
-        facts = scene_facts(sc)
-        ex = question_example(rng, sp, tpl, t, facts, object_records(sc), q, cands, ans, kind, short, only=only)
-        if ex is not None:
-            return ex
+def make_example(rng, sp, tpl, task=None, kind=None, short=False):
+    """A random scene of `task` (random when None) and questions about it (question_example)."""
+    task = task or (TASKS + [CAPTION_TASK])[int(rng.integers(0, len(TASKS) + 1))]
+    sc, q, cands, ans, extra = build(rng, task)
+    facts = scene_facts(sc)
+    return question_example(rng, sp, tpl, task, facts, object_records(sc), q, cands, ans, kind, short)
 
 
 def question_example(rng, sp, tpl, task, facts, records, q, cands, ans, kind=None, short=False, chat_share=0.45,
-                     mc_share=0.4, only=None):
+                     mc_share=0.4):
     """Questions about one scene: 'mc' (the task's own, with options), 'open_task' (the task's
     question without options), 'open' (one written from the facts) or 'chat' (1-8 of those as
     follow-up turns); a random kind by the shares when None. `short`: a chat in the bare prompt
-    (no system text), the curriculum's first steps. `only` (with kind 'open'): a question of that
-    kind, None when the scene has none."""
+    (no system text), the curriculum's first steps."""
     scene = global_indices(facts)
     if kind is None:
         r = rng.random()
@@ -107,9 +102,7 @@ def question_example(rng, sp, tpl, task, facts, records, q, cands, ans, kind=Non
         ex.short = short
         return ex
     if kind == "open":
-        qs = [x for x in open_questions(facts, rng) if only is None or question_kind(x[0]) == only]
-        if not qs:
-            return None
+        qs = open_questions(facts, rng)
         q, ans = qs[int(rng.integers(0, len(qs)))]
     if kind != "mc":
         cands = None
@@ -121,22 +114,15 @@ def question_example(rng, sp, tpl, task, facts, records, q, cands, ans, kind=Non
 
 
 class Texts(torch.utils.data.IterableDataset):
-    """Endless examples: first the reading curriculum (`per_kind` bare-prompt open questions of
-    each kind in `reading`, in turn; `done` of them already trained), then `short` in the bare
-    prompt, then the mixture."""
+    """Endless examples; the first `short` of them in the curriculum's bare prompt."""
 
-    def __init__(self, seed, tokenizer, short=0, short_share=0.0, reading=(), per_kind=0, done=0):
+    def __init__(self, seed, tokenizer, short=0, short_share=0.0):
         self.seed, self.tokenizer, self.short, self.short_share = seed, tokenizer, short, short_share
-        self.reading, self.per_kind, self.done = list(reading), per_kind, done
 
     def __iter__(self):
         sp = spm.SentencePieceProcessor(model_file=self.tokenizer)
         tpl = Templates.load(PROMPTS)
         rng = np.random.default_rng(self.seed)
-        n = self.done
-        while n < len(self.reading) * self.per_kind:
-            yield make_example(rng, sp, tpl, kind="open", short=True, only=self.reading[n // self.per_kind])
-            n += 1
         n = 0
         while True:
             yield make_example(rng, sp, tpl, short=n < self.short or rng.random() < self.short_share)
@@ -285,10 +271,6 @@ def main():
     ap.add_argument("--schedule-steps", type=int, default=4000)
     ap.add_argument("--rows", default="16,160", help="patch rows per item, lo,hi [16,160]")
     ap.add_argument("--curriculum-steps", type=int, default=500, help="steps of bare prompts first [500]")
-    ap.add_argument("--reading", default="",
-                    help="reading curriculum first: open question kinds (questions.question_kind), comma-separated, "
-                         "each trained alone in the bare prompt for --reading-steps steps, e.g. colour,direction,shape")
-    ap.add_argument("--reading-steps", type=int, default=200, help="steps per reading kind [200]")
     ap.add_argument("--short-share", type=float, default=0.4,
                     help="share of bare-prompt open questions after the curriculum, to keep the reading signal [0.4]")
     ap.add_argument("--hidden", type=int, default=256)
@@ -333,12 +315,9 @@ def main():
     # Curriculum: a tiny model finds one object row among hundreds of positions only slowly (the
     # signal through attention scales with 1/length), so it first reads short bare prompts with a
     # row or two per object and few background rows.
-    reading = [k for k in a.reading.split(",") if k]
-    read_steps = len(reading) * a.reading_steps
-    short = max(0, a.curriculum_steps - max(0, step - read_steps)) * a.batch
+    short = max(0, a.curriculum_steps - step) * a.batch
     loader = iter(torch.utils.data.DataLoader(Texts(a.seed * 1_000_003 + step, f"{a.out}/tokenizer.model", short,
-                                                    a.short_share, reading, a.reading_steps * a.batch,
-                                                    min(step, read_steps) * a.batch),
+                                                    a.short_share),
                                               batch_size=None, num_workers=1, prefetch_factor=8 * a.batch))
     items = heldout(sp, tpl, 4242, a.eval_per_task)
     rng = np.random.default_rng(a.seed + step)
