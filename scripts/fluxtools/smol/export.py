@@ -41,7 +41,9 @@ def main():
     vit, vcfg = load_encoder(a.encoder)
     st = torch.load(os.path.join(a.smol, "ckpt.pt"), map_location="cpu", weights_only=False)
     tensors = {"vision." + k: v for k, v in vit.weights().items()}
-    tensors.update({"projector." + k: v for k, v in st["projector"].items()})
+    # The training's row scale folded into fc2, so Swift's projector writes the same rows.
+    scale = st.get("row_scale") or 1.0
+    tensors.update({"projector." + k: v * scale if k.startswith("fc2.") else v for k, v in st["projector"].items()})
     vision = dict(vcfg, budgets=parse_budgets(a.budgets), default_budget=a.default_budget)
     h, c = st["projector"]["fc1.weight"].shape
     d = st["projector"]["fc2.weight"].shape[0]

@@ -79,13 +79,16 @@ def pick_kind(rng, task):
 class Model:
     """Frozen SmolLM2 + the trainable projector."""
 
-    def __init__(self, lm, tok, proj, pool, templates):
+    def __init__(self, lm, tok, proj, pool, templates, row_scale=1.0):
         self.lm, self.tok, self.proj, self.pool, self.tpl = lm, tok, proj, pool, templates
         self.emb = lm.get_input_embeddings()
+        self.row_scale = row_scale
 
     def rows(self, tokens):
+        """The projected rows; `row_scale` (folded into fc2 at export) keeps them at the size of
+        the LM's token embeddings while Adam's steps stay those of the unscaled weights."""
         x = tokens.float()
-        return self.proj(pool_avg2(x) if self.pool == "avg2" else x)
+        return self.proj(pool_avg2(x) if self.pool == "avg2" else x) * self.row_scale
 
     def sequence(self, item, turns, options):
         """(embeddings [T, D], labels [T]): the rendered conversation with every answer (and its
@@ -191,6 +194,8 @@ def main():
     ap.add_argument("--schedule-steps", type=int, default=1500)
     ap.add_argument("--eval-every", type=int, default=100)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--rescale-rows", action="store_true",
+                    help="on resume, measure the row scale again (a run from before the scale existed)")
     ap.add_argument("--cache-only", action="store_true", help="build the token cache and stop")
     ap.add_argument("--save-weights", default=None, help="write the projector (f16) to this .safetensors and stop")
     a = ap.parse_args()
@@ -203,10 +208,6 @@ def main():
         return
     lm, tok = chatml.load_lm(a.gguf)
     proj = Projector(vcfg["embed_dim"], a.hidden, lm.config.hidden_size)
-    # Start the rows at the scale of the LM's token embeddings.
-    with torch.no_grad():
-        proj.fc2.weight.mul_(lm.get_input_embeddings().weight.std() / 0.03)
-    model = Model(lm, tok, proj, a.pool, chatml.templates(tok))
     opt = torch.optim.AdamW(proj.parameters(), lr=a.lr, weight_decay=0.0)
     step = 0
     state = run.load()
@@ -214,14 +215,24 @@ def main():
         proj.load_state_dict(state["projector"])
         opt.load_state_dict(state["opt"])
         step = state["step"]
+    # Rows far larger than the token embeddings (the first run's grew to 40x) sit in the residual
+    # stream unprocessed by the layers; the scale brings their mean norm to the embeddings'.
+    row_scale = state.get("row_scale") if state else None
+    if row_scale is None or a.rescale_rows:
+        with torch.no_grad():
+            norm = proj(torch.cat([it["tokens"].float() for it in cache[:32]])).norm(dim=1).mean()
+        row_scale = float(lm.get_input_embeddings().weight.norm(dim=1).mean() / norm)
+        run.log(step=step, row_scale=round(row_scale, 6))
+    model = Model(lm, tok, proj, a.pool, chatml.templates(tok), row_scale)
     config = {"projector": {"type": "mlp2x_gelu", "input_dim": vcfg["embed_dim"], "hidden_dim": a.hidden,
-                            "output_dim": lm.config.hidden_size, "pool": a.pool}, "step": step}
+                            "output_dim": lm.config.hidden_size, "pool": a.pool}, "step": step, "row_scale": row_scale}
     if a.save_weights:
         save_weights(a.save_weights, {"projector": proj}, dict(config, args=state["args"] if state else vars(a)))
         return
 
     def save():
-        run.save({"projector": proj.state_dict(), "opt": opt.state_dict(), "step": step, "args": vars(a)})
+        run.save({"projector": proj.state_dict(), "opt": opt.state_dict(), "step": step, "row_scale": row_scale,
+                  "args": vars(a)})
 
     rng = np.random.default_rng(a.seed * 7919 + step)
     losses = []
