@@ -82,9 +82,12 @@ public final class LlamaModel: @unchecked Sendable {
         config = c
         let d = c.hiddenSize, qd = c.numHeads * c.headDim, kvd = c.numKVHeads * c.headDim
         embedding = try matrix("model.embed_tokens.weight", c.vocabSize, d)
-        layers = try (0..<c.numLayers).map { i in
+        // One layer at a time, not map over the range: map reserves numLayers slots first, and a
+        // corrupt file's layer count (billions) must fail on its first missing tensor, not in malloc.
+        var built: [Layer] = []
+        for i in 0..<c.numLayers {
             let p = "model.layers.\(i)."
-            return Layer(
+            built.append(Layer(
                 attnNorm: try vector(p + "input_layernorm.weight", d),
                 qkv: try stacked([p + "self_attn.q_proj.weight", p + "self_attn.k_proj.weight", p + "self_attn.v_proj.weight"],
                                  [qd, kvd, kvd], d),
@@ -92,8 +95,9 @@ public final class LlamaModel: @unchecked Sendable {
                 mlpNorm: try vector(p + "post_attention_layernorm.weight", d),
                 gateUp: try stacked([p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight"],
                                     [c.intermediateSize, c.intermediateSize], d),
-                down: try matrix(p + "mlp.down_proj.weight", d, c.intermediateSize))
+                down: try matrix(p + "mlp.down_proj.weight", d, c.intermediateSize)))
         }
+        layers = built
         finalNorm = try vector("model.norm.weight", d)
         head = tied ? embedding : try matrix("lm_head.weight", c.vocabSize, d)
         invFreq = c.ropeInverseFrequencies

@@ -129,6 +129,10 @@ final class GGUFModelTests: XCTestCase {
             ("blk.1.ffn_up.weight", "blk.1.ffn_up.weighX", .modelInvalid, "'blk.1.ffn_up.weight'"),
             ("general.architecture\u{08}\0\0\0\u{05}\0\0\0\0\0\0\0llama", "general.architecture\u{08}\0\0\0\u{05}\0\0\0\0\0\0\0gpt2x",
              .modelInvalid, "general.architecture 'gpt2x'"),
+            // 2,139,062,143 layers (the fuzzer's find: the layer list was reserved before any
+            // tensor was looked up, and malloc ran out): the first missing layer names itself.
+            ("llama.block_count\u{04}\0\0\0\u{02}\0\0\0", "llama.block_count\u{04}\0\0\0\u{7f}\u{7f}\u{7f}\u{7f}",
+             .modelInvalid, "'blk.2.attn_norm.weight'"),
         ]
         for (old, new, code, expect) in cases {
             XCTAssertThrowsError(try LlamaModel(ggufPath: patched("llama_q4_1", old, new))) { error in
