@@ -8,7 +8,7 @@ struct ModelOptions: ParsableArguments {
     static let defaultModel = "weights/fluxchat-tiny"
 
     @Option(help: ArgumentHelp("Model bundle folder (config.json, *.safetensors, tokenizer.model or a GGUF language model its config names).",
-                               discussion: "Default: $FLUXCHAT_MODEL, else \(defaultModel) (the shipped model). weights/fluxchat-smol speaks fluent English through SmolLM2 (scripts/get-smollm2 installs it)."))
+                               discussion: "Default: $FLUXCHAT_MODEL, else \(defaultModel) (the shipped model)."))
     var model: String?
 
     @Option(help: "Vision part: FluxViT folder (config.json + model.safetensors); needs --projector and --llm.")

@@ -194,6 +194,8 @@ def main():
     ap.add_argument("--schedule-steps", type=int, default=1500)
     ap.add_argument("--eval-every", type=int, default=100)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--init", default=None,
+                    help="start a new run from committed projector weights (weights/stages/smol-projector.safetensors)")
     ap.add_argument("--rescale-rows", action="store_true",
                     help="on resume, measure the row scale again (a run from before the scale existed)")
     ap.add_argument("--cache-only", action="store_true", help="build the token cache and stop")
@@ -217,7 +219,11 @@ def main():
         step = state["step"]
     # Rows far larger than the token embeddings (the first run's grew to 40x) sit in the residual
     # stream unprocessed by the layers; the scale brings their mean norm to the embeddings'.
-    row_scale = state.get("row_scale") if state else None
+    if a.init and not state:
+        cfg = load_weights(a.init, {"projector": proj})
+        row_scale = cfg["row_scale"]
+    else:  # a run from before the scale existed trained at 1.0
+        row_scale = state.get("row_scale", 1.0) if state else None
     if row_scale is None or a.rescale_rows:
         with torch.no_grad():
             norm = proj(torch.cat([it["tokens"].float() for it in cache[:32]])).norm(dim=1).mean()
