@@ -4,6 +4,7 @@
     model.safetensors  vision.<FluxViT name>, projector.fc1/fc2.*, llm.<Hugging Face Llama name>
     tokenizer.model    SentencePiece (absent when `llm` names a GGUF file, which carries its own)
 """
+import hashlib
 import json
 import os
 import shutil
@@ -21,6 +22,27 @@ PROJECTOR_DESCRIPTION = ("pool (none: every visual token; avg2: mean of consecut
 def projector_config(input_dim, hidden_dim, output_dim, pool="none"):
     return {"type": "mlp2x_gelu", "input_dim": input_dim, "hidden_dim": hidden_dim, "output_dim": output_dim,
             "pool": pool, "description": PROJECTOR_DESCRIPTION}
+
+
+def pool_avg2(x):
+    """The projector's `avg2` pool as Swift runs it: CLS kept, then the mean of each consecutive
+    pair of patch rows (an odd last row alone)."""
+    if x.shape[0] <= 2:
+        return x
+    cls, p = x[:1], x[1:]
+    n = p.shape[0]
+    pairs = p[:n - n % 2].reshape(n // 2, 2, -1).mean(1)
+    return torch.cat([cls, pairs] + ([p[-1:]] if n % 2 else []), 0)
+
+
+def gguf_llm_section(path, ref, install):
+    """A bundle's `llm` section naming a GGUF file instead of holding weights: `ref` is the path
+    the config writes (relative to the bundle), checked by size and sha256."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return {"gguf": ref, "bytes": os.path.getsize(path), "sha256": h.hexdigest(), "install": install}
 
 
 def write_bundle(out, vision, projector, llm, tensors, tokenizer, dtype="f16", note=""):

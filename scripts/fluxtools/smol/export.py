@@ -6,24 +6,15 @@ command that installs it), never copied.
         --gguf weights/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf --out weights/fluxchat-smol
 """
 import argparse
-import hashlib
 import os
 
 import torch
 
-from ..bundle import projector_config, write_bundle
+from ..bundle import gguf_llm_section, projector_config, write_bundle
 from ..stages.export import parse_budgets
 from .train import load_encoder
 
 BUDGETS = "32:8x112,64:8x168,128:8x168,256:16x168"
-
-
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def main():
@@ -47,8 +38,7 @@ def main():
     vision = dict(vcfg, budgets=parse_budgets(a.budgets), default_budget=a.default_budget)
     h, c = st["projector"]["fc1.weight"].shape
     d = st["projector"]["fc2.weight"].shape[0]
-    llm = {"gguf": a.gguf_ref or "../smollm2/" + os.path.basename(a.gguf), "bytes": os.path.getsize(a.gguf),
-           "sha256": sha256(a.gguf), "install": "scripts/get-smollm2"}
+    llm = gguf_llm_section(a.gguf, a.gguf_ref or "../smollm2/" + os.path.basename(a.gguf), "scripts/get-smollm2")
     n = write_bundle(a.out, vision, projector_config(c, h, d, st["args"]["pool"]), llm, tensors, None, a.dtype,
                      note=f"python -m fluxtools.smol.export (projector step {st['step']})")
     print(f"wrote {a.out}: {n / 1e6:.2f} M parameters ({a.dtype}) + {llm['gguf']}")

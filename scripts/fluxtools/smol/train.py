@@ -23,7 +23,8 @@ import torch.nn.functional as F
 
 from ..synth import CAPTION_TASK
 from ..train.model import FluxViT
-from ..stages.align import Projector, encode_clips, random_plan
+from ..bundle import pool_avg2
+from ..stages.align import Projector, build_cache
 from ..stages.common import Run, cosine_lr, load_weights, save_weights
 from ..stages.questions import open_questions, question_kind, says
 from . import chatml
@@ -40,17 +41,6 @@ def load_encoder(path):
     for p in vit.parameters():
         p.requires_grad_(False)
     return vit, cfg
-
-
-def pool_avg2(x):
-    """The Swift projector's avg2: CLS kept, then the mean of each consecutive pair of patch rows
-    (an odd last row alone)."""
-    if x.shape[0] <= 2:
-        return x
-    cls, p = x[:1], x[1:]
-    n = p.shape[0]
-    pairs = p[:n - n % 2].reshape(n // 2, 2, -1).mean(1)
-    return torch.cat([cls, pairs] + ([p[-1:]] if n % 2 else []), 0)
 
 
 def turns_of(item, rng, kind):
@@ -151,25 +141,6 @@ def evaluate(model, items, seed):
         out[k]["mean"] = round(float(np.mean([v for t, v in out[k].items()])), 3) if out[k] else None
     out["perception_open"] = round(float(np.mean([out["open_task"].get(t, 0) for t in PERCEPTION])), 3)
     return out
-
-
-def build_cache(a, run, vit):
-    path = os.path.join(a.out, "cache.pt")
-    if os.path.exists(path):
-        return torch.load(path, weights_only=False)
-    fr = tuple(int(v) for v in a.frames_range.split(","))
-    res = [int(v) for v in a.resolutions.split(",")]
-    br = tuple(int(v) for v in a.budget_range.split(","))
-    cache = []
-    for v in range(a.views):
-        cache += encode_clips(vit, a.seed * 100 + v, a.clips, lambda rng: random_plan(rng, fr, res, br),
-                              lambda **k: run.log(view=v, **k))
-    ef, rest = a.eval_plan.split("x")
-    er, eb = (int(t) for t in rest.split("@"))
-    held = encode_clips(vit, 5555, a.eval_clips, lambda rng: (int(ef), er, eb))
-    torch.save((cache, held), path)
-    run.log(cached=len(cache), heldout=len(held))
-    return cache, held
 
 
 def main():

@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from transformers import LlamaConfig, LlamaForCausalLM
 
-from ..bundle import read_bundle
+from ..bundle import pool_avg2, read_bundle
 from ..paths import PROMPTS, REPO
 from ..reference import names
 from ..smol import chatml
@@ -78,11 +78,8 @@ class BundleModel(nn.Module):
 
     def visual_rows(self, px, budget):
         tokens, kept = self.vision(px, budget)
-        if self.pool == "avg2" and tokens.shape[0] > 2:
-            # CLS kept; then the mean of each consecutive pair of patch tokens (an odd last one alone).
-            rest = tokens[1:]
-            pairs = [rest[i:i + 2].mean(0) for i in range(0, rest.shape[0], 2)]
-            tokens = torch.cat([tokens[:1], torch.stack(pairs)], 0)
+        if self.pool == "avg2":
+            tokens = pool_avg2(tokens)
         return self.fc2(F.gelu(self.fc1(tokens))), kept
 
     def sequence(self, before, rows, after):
