@@ -8,13 +8,15 @@ import Foundation
 /// which answers text only.
 ///
 /// A bundle folder holds `config.json` with the sections `vision` (FluxViT config fields, with an
-/// optional `budgets` table), `projector` (`type`, `input_dim`, `hidden_dim`, `output_dim`, `pool`)
+/// optional `budgets` table), `projector` (`type`, `input_dim`, `hidden_dim`, `output_dim`, `pool`,
+/// `rows_per_token`)
 /// and `llm` (LlamaConfig fields); one or more `*.safetensors` with tensors named
 /// `vision.<FluxViT name>`, `projector.<name>`, `llm.<Hugging Face Llama name>`; and
 /// `tokenizer.model`. `python -m fluxtools.random_bundle` writes one. Or the language model is a
 /// GGUF file the bundle names instead (`llm`: `gguf` path relative to the folder, `bytes`,
 /// `sha256`, `install`: the command that gets it), with its own tokenizer and chat template: a
-/// big pretrained LM stays outside the repository while the encoder and projector ship.
+/// big pretrained LM stays outside the repository while the encoder and projector ship, with an
+/// optional low-rank adapter for it (`adapter`: `file` in the folder, `rank`, `alpha`).
 public final class ModelBundle: @unchecked Sendable {
     /// The video encoder and projector; nil for a language model alone.
     public let vision: FluxViTModel?
@@ -49,10 +51,16 @@ public final class ModelBundle: @unchecked Sendable {
         let projector = try Projector(weights: file(holding: "projector.fc1.weight"), prefix: "projector.",
                                   type: p.string("type", default: "mlp2x_gelu"), pool: p.string("pool", default: "none"),
                                   inputDim: p.optionalInt("input_dim"), hiddenDim: p.optionalInt("hidden_dim"),
-                                  outputDim: p.optionalInt("output_dim"))
+                                  outputDim: p.optionalInt("output_dim"), rowsPerToken: p.optionalInt("rows_per_token") ?? 1)
         if let gguf = try l.optionalString("gguf") {
             let path = try Self.referencedGGUF(gguf, in: directory, llm: l, config: configPath)
-            (llm, tokenizer, chatTemplate) = try LanguageModelFiles.load(llm: path)
+            let adapter = try l.optionalObject("adapter").map { a in
+                guard let name = try a.optionalString("file") else {
+                    throw FluxError(.modelInvalid, "\(configPath): llm.adapter needs 'file' (a safetensors file in the folder)")
+                }
+                return try LowRankAdapter(path: dir.appendingPathComponent(name), rank: a.int("rank"), alpha: Float(a.double("alpha")))
+            }
+            (llm, tokenizer, chatTemplate) = try LanguageModelFiles.load(llm: path, adapter: adapter)
         } else {
             llm = try LlamaModel(config: LlamaConfig(json: l), weights: files, prefix: "llm.")
             tokenizer = try SentencePieceTokenizer(path: dir.appendingPathComponent("tokenizer.model"))
@@ -156,7 +164,7 @@ public final class ModelBundle: @unchecked Sendable {
                                 + (v.defaultBudget.map { [("default_budget", JSONValue.int($0))] } ?? []))),
             ("projector", .object([("type", .string("mlp2x_gelu")), ("input_dim", .int(projector.inputDim)),
                                    ("hidden_dim", .int(projector.hiddenDim)), ("output_dim", .int(projector.outputDim)),
-                                   ("pool", .string(projector.pool.rawValue))])),
+                                   ("pool", .string(projector.pool.rawValue)), ("rows_per_token", .int(projector.rowsPerToken))])),
             lm,
         ])
     }

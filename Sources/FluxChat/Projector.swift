@@ -2,7 +2,9 @@ import FluxCore
 import Foundation
 
 /// Maps FluxViT tokens [1 + K', C] into the language model's embedding space [V, D]:
-/// optional pooling, then Linear(C, H) -> GELU (erf) -> Linear(H, D) (LLaVA's "mlp2x_gelu").
+/// optional pooling, then Linear(C, H) -> GELU (erf) -> Linear(H, D x R) (LLaVA's "mlp2x_gelu").
+/// With `rowsPerToken` R > 1 each token writes R consecutive rows of D (fluxchat-smol writes a
+/// token's object as words: "red circle moves left,"); the [N, D x R] product is [N x R, D] as is.
 public final class Projector: @unchecked Sendable {
     /// How visual tokens are merged before the MLP.
     public enum Pool: String, Sendable {
@@ -15,14 +17,16 @@ public final class Projector: @unchecked Sendable {
 
     public let inputDim: Int
     public let hiddenDim: Int
+    /// Width of one language-model row (fc2's outputs / rowsPerToken).
     public let outputDim: Int
+    public let rowsPerToken: Int
     public let pool: Pool
     let fc1: Tensor, b1: Tensor, fc2: Tensor, b2: Tensor
 
     /// Reads `fc1.weight` [H, C], `fc1.bias` [H], `fc2.weight` [D, H], `fc2.bias` [D] under `prefix`.
     /// `type` must be "mlp2x_gelu"; shapes are checked against the given dimensions when they are not nil.
     public init(weights: SafeTensorsFile, prefix: String, type: String, pool: String,
-                inputDim: Int?, hiddenDim: Int?, outputDim: Int?) throws {
+                inputDim: Int?, hiddenDim: Int?, outputDim: Int?, rowsPerToken: Int = 1) throws {
         let src = "\(weights.path) (\(prefix.isEmpty ? "projector" : prefix))"
         guard type == "mlp2x_gelu" else {
             throw FluxError(.modelInvalid, "\(src): projector type '\(type)' is not supported (mlp2x_gelu)")
@@ -41,8 +45,13 @@ public final class Projector: @unchecked Sendable {
         guard s1.count == 2, s2.count == 2, s2[1] == s1[0] else {
             throw FluxError(.modelInvalid, "\(src): fc1.weight \(s1) and fc2.weight \(s2) do not chain")
         }
-        self.inputDim = s1[1]; self.hiddenDim = s1[0]; self.outputDim = s2[0]
-        for (name, want, got) in [("input_dim", inputDim, s1[1]), ("hidden_dim", hiddenDim, s1[0]), ("output_dim", outputDim, s2[0])] {
+        guard rowsPerToken >= 1, rowsPerToken <= 64, s2[0] % rowsPerToken == 0 else {
+            throw FluxError(.modelInvalid, "\(src): rows_per_token \(rowsPerToken) must be in 1...64 and divide fc2's \(s2[0]) outputs")
+        }
+        self.inputDim = s1[1]; self.hiddenDim = s1[0]; self.outputDim = s2[0] / rowsPerToken
+        self.rowsPerToken = rowsPerToken
+        for (name, want, got) in [("input_dim", inputDim, s1[1]), ("hidden_dim", hiddenDim, s1[0]),
+                                  ("output_dim", outputDim, s2[0] / rowsPerToken)] {
             if let want, want != got {
                 throw FluxError(.modelInvalid, "\(src): config \(name) is \(want) but the weights have \(got)")
             }
@@ -53,11 +62,11 @@ public final class Projector: @unchecked Sendable {
         b2 = try weights.tensor(prefix + "fc2.bias", shape: [s2[0]])
     }
 
-    /// Rows after pooling for `tokens` encoder rows (CLS included).
+    /// Language-model rows for `tokens` encoder rows (CLS included): after pooling, rowsPerToken each.
     public func outputRows(tokens: Int) -> Int {
         switch pool {
-        case .none: return tokens
-        case .avg2: return tokens <= 1 ? tokens : 1 + (tokens - 1 + 1) / 2
+        case .none: return tokens * rowsPerToken
+        case .avg2: return (tokens <= 1 ? tokens : 1 + (tokens - 1 + 1) / 2) * rowsPerToken
         }
     }
 
@@ -68,12 +77,13 @@ public final class Projector: @unchecked Sendable {
         }
         var h = BLAS.linear(pooled(tokens), weight: fc1, bias: b1)
         h.withUnsafeMutableBufferPointer { if let p = $0.baseAddress { Ops.geluErf(p, count: $0.count) } }
-        return BLAS.linear(h, weight: fc2, bias: b2)
+        let out = BLAS.linear(h, weight: fc2, bias: b2)
+        return rowsPerToken == 1 ? out : Tensor(shape: [out.rows * rowsPerToken, outputDim], data: out.data)
     }
 
     private func pooled(_ t: Tensor) -> Tensor {
         guard pool == .avg2, t.rows > 2 else { return t }
-        let c = inputDim, rows = outputRows(tokens: t.rows)
+        let c = inputDim, rows = outputRows(tokens: t.rows) / rowsPerToken
         var out = [Float](repeating: 0, count: rows * c)
         for i in 0..<c { out[i] = t.data[i] }
         for r in 1..<rows {

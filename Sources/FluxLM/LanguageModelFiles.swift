@@ -55,15 +55,16 @@ public enum LanguageModelFiles {
     }
 
     /// The decoder, tokenizer and Jinja chat template of `--llm`, the tokenizer checked against
-    /// the model's vocabulary.
-    public static func load(llm path: String) throws -> (model: LlamaModel, tokenizer: any Tokenizer, chatTemplate: String?) {
+    /// the model's vocabulary. An `adapter` (GGUF files only) is merged into the weights.
+    public static func load(llm path: String, adapter: LowRankAdapter? = nil) throws -> (model: LlamaModel, tokenizer: any Tokenizer, chatTemplate: String?) {
         let model: LlamaModel, tokenizer: any Tokenizer, template: String?
         if isGGUF(path) {
             // Weights used in place from the mmapped file; tokenizer and template from its metadata.
             let file = try GGUFFile(path: path)
             let meta = try GGUFTokenizerMetadata(file: file)
-            (model, tokenizer, template) = (try LlamaModel(gguf: file), try meta.makeTokenizer(), meta.chatTemplate)
+            (model, tokenizer, template) = (try LlamaModel(gguf: file, adapter: adapter), try meta.makeTokenizer(), meta.chatTemplate)
         } else {
+            if let adapter { throw FluxError(.modelInvalid, "\(adapter.path): adapters apply to GGUF language models only") }
             (model, tokenizer, template) = (try LlamaModel(directory: path), try self.tokenizer(llm: path), chatTemplate(llm: path))
         }
         tokenizer.apply(config: model.config)

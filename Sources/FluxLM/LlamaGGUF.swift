@@ -129,10 +129,6 @@ struct GGUFWeights {
         return WeightMatrix(rows: rows, cols: cols, precision: p, copyingFrom: reordered)
     }
 
-    func stacked(_ names: [String], rows: [Int], cols: Int) throws -> WeightMatrix {
-        WeightMatrix(stacking: try zip(names, rows).map { try matrix($0, rows: $1, cols: cols) })
-    }
-
     /// A 1-D vector (norm weights) of any supported type, as f32.
     func vector(_ hf: String, count: Int) throws -> [Float] {
         let m = try matrix(hf, rows: 1, cols: count, oneDimensional: true)
@@ -157,14 +153,27 @@ struct GGUFWeights {
 
 extension LlamaModel {
     /// Loads a Llama model from a GGUF file (weights stay in the file's mapping; only the q and k
-    /// projections are copied, reordered). The tokenizer is loaded separately.
-    public convenience init(gguf file: GGUFFile) throws {
+    /// projections are copied, reordered, and the matrices an `adapter` changes are merged into
+    /// f32 copies). The tokenizer is loaded separately.
+    public convenience init(gguf file: GGUFFile, adapter: LowRankAdapter? = nil) throws {
         let config = try LlamaConfig(gguf: file)
         let w = GGUFWeights(file: file, config: config)
+        var used = Set<String>()
+        func matrix(_ name: String, rows: Int, cols: Int) throws -> WeightMatrix {
+            let m = try w.matrix(name, rows: rows, cols: cols)
+            guard let adapter else { return m }
+            used.insert(name)
+            return try adapter.merged(name, m)
+        }
         try self.init(config: config, tied: config.tieWordEmbeddings,
-                      matrix: { try w.matrix($0, rows: $1, cols: $2) },
-                      stacked: { try w.stacked($0, rows: $1, cols: $2) },
+                      matrix: { try matrix($0, rows: $1, cols: $2) },
+                      stacked: { names, rows, cols in
+                          WeightMatrix(stacking: try zip(names, rows).map { try matrix($0, rows: $1, cols: cols) })
+                      },
                       vector: { try w.vector($0, count: $1) })
+        if let adapter, let stray = adapter.weightNames.first(where: { !used.contains($0) }) {
+            throw FluxError(.modelInvalid, "\(adapter.path): the adapter changes \(stray), which \(file.path) does not have")
+        }
     }
 
     /// Loads the GGUF file at `path`.

@@ -6,7 +6,8 @@ import XCTest
 /// A bundle laid out as weights/fluxchat-smol is (encoder and projector in the folder, the language
 /// model a GGUF file the config names), at toy size: Fixtures/gguf_bundle, made with
 /// `python -m fluxtools.fixtures.gguf_bundle`, whose reference.json holds what PyTorch (transformers
-/// running the GGUF) answers on the same clip.
+/// running the GGUF) answers on the same clip. Its projector writes two rows per token and its
+/// language model carries a low-rank adapter, as fluxchat-smol's do.
 final class GGUFBundleTests: XCTestCase {
     static let folder = Fixtures.root.appendingPathComponent("gguf_bundle").path
     static let repo = Fixtures.root.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -43,8 +44,10 @@ final class GGUFBundleTests: XCTestCase {
     func copy(_ name: String, withGGUF: Bool, edit: (inout [String: Any]) -> Void = { _ in }) throws -> String {
         let dir = Fixtures.tempDir(name)
         let fm = FileManager.default
-        try? fm.removeItem(atPath: dir + "/model.safetensors")
-        try fm.copyItem(atPath: Self.folder + "/model.safetensors", toPath: dir + "/model.safetensors")
+        for name in ["model.safetensors", "adapter.safetensors"] {
+            try? fm.removeItem(atPath: dir + "/" + name)
+            try fm.copyItem(atPath: Self.folder + "/" + name, toPath: dir + "/" + name)
+        }
         if withGGUF {
             try? fm.removeItem(atPath: dir + "/llm.gguf")
             try fm.copyItem(atPath: Self.folder + "/llm.gguf", toPath: dir + "/llm.gguf")
@@ -56,6 +59,54 @@ final class GGUFBundleTests: XCTestCase {
         edit(&config)
         try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: dir + "/config.json"))
         return dir
+    }
+
+    func openReply(_ dir: String) throws -> String {
+        let ref = try reference()
+        let bundle = try ModelBundle(directory: dir)
+        let engine = ChatEngine(bundle: bundle, templates: try bundle.templates(), videoCacheBytes: 16 << 20)
+        let settings = RequestSettings(frames: ref.frames, resolution: ref.resolution, budget: ref.budget, maxTokens: 8, temperature: 0)
+        let request = ChatRequest(messages: [ChatMessage(role: .user, content: ref.question)],
+                                  video: Self.repo.appendingPathComponent(ref.video).path, options: nil, settings: settings)
+        return try engine.respond(request) { _ in true }.text
+    }
+
+    /// The reference reply needs the adapter merged: without it the same bundle says something else.
+    func testAdapterIsMergedIntoTheLanguageModel() throws {
+        let dir = try copy("gguf-no-adapter", withGGUF: true) { config in
+            var llm = config["llm"] as? [String: Any] ?? [:]
+            llm["adapter"] = nil
+            config["llm"] = llm
+        }
+        XCTAssertNotEqual(try openReply(dir), try reference().text)
+    }
+
+    func testBadAdapterOrRowCountIsAModelError() throws {
+        let cases: [(String, (inout [String: Any]) -> Void, String)] = [
+            ("gguf-adapter-rank", { c in
+                var llm = c["llm"] as? [String: Any] ?? [:]
+                llm["adapter"] = ["file": "adapter.safetensors", "rank": 3, "alpha": 8]
+                c["llm"] = llm
+            }, "rank is 3"),
+            ("gguf-adapter-file", { c in
+                var llm = c["llm"] as? [String: Any] ?? [:]
+                llm["adapter"] = ["rank": 4, "alpha": 8]
+                c["llm"] = llm
+            }, "llm.adapter needs 'file'"),
+            ("gguf-rows", { c in
+                var p = c["projector"] as? [String: Any] ?? [:]
+                p["rows_per_token"] = 3
+                c["projector"] = p
+            }, "rows_per_token 3"),
+        ]
+        for (name, edit, words) in cases {
+            let dir = try copy(name, withGGUF: true, edit: edit)
+            XCTAssertThrowsError(try ModelBundle(directory: dir), name) { error in
+                let e = error as? FluxError
+                XCTAssertEqual(e?.code, .modelInvalid, name)
+                XCTAssertTrue(e?.message.contains(words) ?? false, "\(name): \(error)")
+            }
+        }
     }
 
     func testMissingLanguageModelSaysHowToGetIt() throws {

@@ -15,13 +15,18 @@ from safetensors.torch import load_file, save_file
 DTYPES = {"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloat16}
 
 PROJECTOR_DESCRIPTION = ("pool (none: every visual token; avg2: mean of consecutive pairs of patch tokens, CLS "
-                         "kept) -> fc1 [hidden_dim, input_dim] + bias -> GELU (erf) -> fc2 [output_dim, hidden_dim] "
-                         "+ bias; output_dim is the LM hidden size")
+                         "kept) -> fc1 [hidden_dim, input_dim] + bias -> GELU (erf) -> fc2 [output_dim x rows_per_token, "
+                         "hidden_dim] + bias; output_dim is the LM hidden size; each token writes rows_per_token "
+                         "(default 1) consecutive rows")
 
 
-def projector_config(input_dim, hidden_dim, output_dim, pool="none"):
-    return {"type": "mlp2x_gelu", "input_dim": input_dim, "hidden_dim": hidden_dim, "output_dim": output_dim,
-            "pool": pool, "description": PROJECTOR_DESCRIPTION}
+def projector_config(input_dim, hidden_dim, output_dim, pool="none", rows_per_token=1):
+    """output_dim: one LM row; fc2 writes rows_per_token of them per token ([output_dim x rows_per_token, hidden])."""
+    cfg = {"type": "mlp2x_gelu", "input_dim": input_dim, "hidden_dim": hidden_dim, "output_dim": output_dim,
+           "pool": pool, "description": PROJECTOR_DESCRIPTION}
+    if rows_per_token != 1:
+        cfg["rows_per_token"] = rows_per_token
+    return cfg
 
 
 def pool_avg2(x):

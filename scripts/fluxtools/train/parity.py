@@ -63,7 +63,8 @@ class BundleModel(nn.Module):
             raise SystemExit(f"projector {pc.get('type')} / pool {pc.get('pool')}: not supported")
         self.pool = pc.get("pool", "none")
         self.fc1 = nn.Linear(pc["input_dim"], pc["hidden_dim"])
-        self.fc2 = nn.Linear(pc["hidden_dim"], pc["output_dim"])
+        self.out_dim = pc["output_dim"]
+        self.fc2 = nn.Linear(pc["hidden_dim"], pc["output_dim"] * pc.get("rows_per_token", 1))
         for name, lin in (("fc1", self.fc1), ("fc2", self.fc2)):
             lin.load_state_dict({"weight": tensors[f"projector.{name}.weight"], "bias": tensors[f"projector.{name}.bias"]})
         if llm is not None:  # the bundle's GGUF language model, loaded by transformers
@@ -80,7 +81,7 @@ class BundleModel(nn.Module):
         tokens, kept = self.vision(px, budget)
         if self.pool == "avg2":
             tokens = pool_avg2(tokens)
-        return self.fc2(F.gelu(self.fc1(tokens))), kept
+        return self.fc2(F.gelu(self.fc1(tokens))).reshape(-1, self.out_dim), kept
 
     def sequence(self, before, rows, after):
         emb = self.llm.get_input_embeddings()
@@ -130,6 +131,10 @@ def load_bundle(folder):
     cfg, tensors, tokenizer = read_bundle(folder)
     if "gguf" in cfg["llm"]:
         llm, tok = chatml.load_lm(os.path.join(folder, cfg["llm"]["gguf"]))
+        ad = cfg["llm"].get("adapter")
+        if ad:
+            from ..smol.adapt import load_adapter
+            load_adapter(llm, os.path.join(folder, ad["file"]), ad["rank"], ad["alpha"])
         return BundleModel(cfg, tensors, llm).eval(), ChatMLChat(tok), cfg, tensors
     return BundleModel(cfg, tensors).eval(), SentencePieceChat(tokenizer), cfg, tensors
 
