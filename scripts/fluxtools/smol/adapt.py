@@ -14,12 +14,16 @@ corrupted (`--noise`) the way the encoder errs.
         --cache RUNS/smol/cache.pt --max-minutes 90
 """
 import argparse
+import os
 
 import numpy as np
 import torch
 import torch.nn as nn
 
 from ..synth import CAPTION_TASK
+from safetensors.torch import load_file
+
+from ..stages.align import Projector
 from ..stages.common import Run, cosine_lr, save_weights
 from ..stages.questions import open_questions, question_kind, says
 from . import chatml, words
@@ -59,16 +63,20 @@ def attach(lm, rank, alpha, only=None):
 def load_adapter(lm, path, rank, alpha):
     """Attaches the adapter file `path` (layers.<i>.<target>.a / .b, as save_adapter writes and
     the Swift LowRankAdapter merges) to `lm`."""
-    from safetensors.torch import load_file
     tensors = load_file(path)
+    adapters = attach(lm, rank, alpha, {k.rsplit(".", 1)[0] for k in tensors})
+    fill(adapters, tensors, path)
+    return adapters
+
+
+def fill(adapters, tensors, source):
+    """Copies an adapter file's matrices into attached adapters of the same layout."""
     keys = {k.rsplit(".", 1)[0] for k in tensors}
-    adapters = attach(lm, rank, alpha, keys)
-    assert set(adapters) == keys, f"{path}: not adapter matrices of this model: {sorted(keys - set(adapters))}"
+    assert keys == set(adapters), f"{source}: adapter layout differs: {sorted(keys ^ set(adapters))[:4]}"
     with torch.no_grad():
         for k, lo in adapters.items():
             lo.a.copy_(tensors[k + ".a"].float())
             lo.b.copy_(tensors[k + ".b"].float())
-    return adapters
 
 
 def save_adapter(path, adapters, config):
@@ -77,13 +85,17 @@ def save_adapter(path, adapters, config):
 
 
 class Reader(Model):
-    """Model whose rows are an item's word rows (oracle, optionally corrupted)."""
+    """Model whose rows are an item's word rows: the oracle's (optionally corrupted), or with a
+    projector those it writes from the encoder's tokens (the same positions `keep`)."""
 
-    def __init__(self, lm, tok, templates, vocab):
-        super().__init__(lm, tok, None, "none", templates)
+    def __init__(self, lm, tok, templates, vocab, proj=None):
+        super().__init__(lm, tok, proj, "none", templates)
         self.vocab, self.keep, self.rng, self.noise, self.item = vocab, None, None, 0.0, None
 
     def rows(self, tokens):
+        if self.proj is not None:
+            keep = [0] + [1 + p for p in self.keep]
+            return self.proj(tokens[keep].float()).reshape(-1, self.emb.weight.shape[1])
         ids = words.target_ids(self.vocab, self.item, self.keep, self.rng, self.noise)
         return words.rows_of_ids(self.emb, ids)
 
@@ -129,6 +141,9 @@ def main():
     ap.add_argument("--eval-clips", type=int, default=40)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--save-weights", default=None, help="write the adapter (f16) to this .safetensors and stop")
+    ap.add_argument("--projector", default=None,
+                    help="a smol.project run: read its rows of the encoder's tokens instead of the oracle's words")
+    ap.add_argument("--init", default=None, help="start a new run from an adapter file (--save-weights of a run)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -147,8 +162,17 @@ def main():
         save_adapter(a.save_weights, adapters, {"lora": {"rank": a.rank, "alpha": a.alpha}, "step": step,
                                                 "args": state["args"] if state else vars(a)})
         return
+    if a.init and not state:  # a run's --save-weights, or a bundle's adapter.safetensors
+        fill(adapters, load_file(a.init), a.init)
     cache, held = torch.load(a.cache, weights_only=False)
-    model = Reader(lm, tok, chatml.templates(tok), words.Vocab(tok))
+    proj = None
+    if a.projector:
+        st = torch.load(os.path.join(a.projector, "ckpt.pt"), map_location="cpu", weights_only=False)
+        h, c = st["projector"]["fc1.weight"].shape
+        proj = Projector(c, h, st["projector"]["fc2.weight"].shape[0])
+        proj.load_state_dict(st["projector"])
+        proj.requires_grad_(False)
+    model = Reader(lm, tok, chatml.templates(tok), words.Vocab(tok), proj)
 
     def save():
         sd = {k: v for k, v in holder.state_dict().items() if k.endswith(".a") or k.endswith(".b")}

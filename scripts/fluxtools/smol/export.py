@@ -1,20 +1,26 @@
 """Writes fluxchat-smol: the stage-1 encoder and the trained projector in a small bundle whose
 language model is SmolLM2's GGUF file, referenced (path relative to the bundle, size, sha256, the
-command that installs it), never copied.
+command that installs it), never copied, with the reading adapter (adapt.py) beside it.
 
-    python -m fluxtools.smol.export --encoder weights/stages/encoder.safetensors --smol RUNS/smol \\
+    python -m fluxtools.smol.export --encoder weights/stages/encoder.safetensors --smol RUNS/project \\
+        --adapter weights/stages/smol-adapter.safetensors \\
         --gguf weights/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf --out weights/fluxchat-smol
+
+`--smol` is a smol.project run (word rows, words.K per token) or a smol.train run (one row each).
 """
 import argparse
+import json
 import os
+import shutil
 
 import torch
 
 from ..bundle import gguf_llm_section, projector_config, write_bundle
 from ..stages.export import parse_budgets
+from . import words
 from .train import load_encoder
 
-BUDGETS = "32:8x112,64:8x168,128:8x168,256:16x168"
+BUDGETS = "32:8x168,64:8x168,128:8x168,256:16x168"
 
 
 def main():
@@ -28,7 +34,9 @@ def main():
     ap.add_argument("--budgets", default=BUDGETS, help=f"budget table K:FxR,... [{BUDGETS}]")
     ap.add_argument("--default-budget", type=int, default=64)
     ap.add_argument("--dtype", default="f16", choices=["f16", "bf16", "f32"])
+    ap.add_argument("--adapter", default=None, help="the LM's adapter (smol.adapt --save-weights; its .json beside it)")
     a = ap.parse_args()
+    os.makedirs(a.out, exist_ok=True)
     vit, vcfg = load_encoder(a.encoder)
     st = torch.load(os.path.join(a.smol, "ckpt.pt"), map_location="cpu", weights_only=False)
     tensors = {"vision." + k: v for k, v in vit.weights().items()}
@@ -37,10 +45,16 @@ def main():
     tensors.update({"projector." + k: v * scale if k.startswith("fc2.") else v for k, v in st["projector"].items()})
     vision = dict(vcfg, budgets=parse_budgets(a.budgets), default_budget=a.default_budget)
     h, c = st["projector"]["fc1.weight"].shape
-    d = st["projector"]["fc2.weight"].shape[0]
+    rows = words.K if "row_scale" not in st else 1  # a smol.project run writes word rows
+    d = st["projector"]["fc2.weight"].shape[0] // rows
     llm = gguf_llm_section(a.gguf, a.gguf_ref or "../smollm2/" + os.path.basename(a.gguf), "scripts/get-smollm2")
-    n = write_bundle(a.out, vision, projector_config(c, h, d, st["args"]["pool"]), llm, tensors, None, a.dtype,
-                     note=f"python -m fluxtools.smol.export (projector step {st['step']})")
+    if a.adapter:
+        with open(os.path.splitext(a.adapter)[0] + ".json") as f:
+            lora = json.load(f)["lora"]
+        shutil.copyfile(a.adapter, os.path.join(a.out, "adapter.safetensors"))
+        llm["adapter"] = {"file": "adapter.safetensors", "rank": lora["rank"], "alpha": lora["alpha"]}
+    n = write_bundle(a.out, vision, projector_config(c, h, d, st["args"].get("pool", "none"), rows), llm, tensors, None,
+                     a.dtype, note=f"python -m fluxtools.smol.export (projector step {st['step']})")
     print(f"wrote {a.out}: {n / 1e6:.2f} M parameters ({a.dtype}) + {llm['gguf']}")
 
 

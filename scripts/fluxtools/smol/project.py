@@ -37,12 +37,11 @@ def nearest(rows, table, ids):
 
 
 @torch.no_grad()
-def evaluate(proj, x, y, emb, k):
+def evaluate(proj, x, y, emb, k, sep):
     out = proj(x).reshape(-1, k, emb.shape[1])
     cand = torch.unique(y)
     pred = nearest(out.reshape(-1, emb.shape[1]), emb[cand], cand).reshape(-1, k)
-    sep = y[0, -1]
-    on_obj = (y != sep).any(1)
+    on_obj = (y != sep).any(1)  # object patches and CLS rows
     res = {"rows": round(float((pred == y).all(1).float().mean()), 4),
            "object_tokens": round(float((pred[on_obj] == y[on_obj]).all(1).float().mean()), 4)}
     for name, j in (("colour", 0), ("shape", 1), ("motion", 3)):
@@ -103,11 +102,11 @@ def main():
         step += 1
         losses.append(loss.item())
         if step % 250 == 0:
-            run.log(step=step, loss=round(float(np.mean(losses)), 5), heldout=evaluate(proj, hx, hy, emb, words.K))
+            run.log(step=step, loss=round(float(np.mean(losses)), 5), heldout=evaluate(proj, hx, hy, emb, words.K, vocab.sep))
             losses = []
             run.save({"projector": proj.state_dict(), "opt": opt.state_dict(), "step": step, "args": vars(a)})
     run.save({"projector": proj.state_dict(), "opt": opt.state_dict(), "step": step, "args": vars(a)})
-    run.log(step=step, heldout=evaluate(proj, hx, hy, emb, words.K), final=True)
+    run.log(step=step, heldout=evaluate(proj, hx, hy, emb, words.K, vocab.sep), final=True)
 
 
 if __name__ == "__main__":

@@ -54,7 +54,7 @@ def save_weights(path, modules, config):
     # The run's settings, less its folders and files (no machine's paths in a committed file).
     if "args" in config:
         config = dict(config, args={k: v for k, v in config["args"].items()
-                                    if k not in ("out", "tokenizer", "init", "save_weights", "gguf", "encoder")})
+                                    if k not in ("out", "tokenizer", "init", "save_weights", "gguf", "encoder", "cache", "projector")})
     with open(os.path.splitext(path)[0] + ".json", "w") as f:
         json.dump(config, f, indent=1)
         f.write("\n")
