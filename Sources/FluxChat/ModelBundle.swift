@@ -126,7 +126,10 @@ public final class ModelBundle: @unchecked Sendable {
     private static func referencedGGUF(_ name: String, in directory: String, llm: JSONValue.Fields, config: String) throws -> String {
         let path = name.hasPrefix("/") ? name : (directory as NSString).appendingPathComponent(name)
         let install = try llm.optionalString("install").map { "; run \($0) to get it" } ?? ""
-        guard let attrs = try? FileManager.default.attributesOfItem(atPath: path),
+        // Through links: scripts/get-smollm2 links the file from its venv (attributesOfItem would
+        // give the link's own size).
+        let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        guard let attrs = try? FileManager.default.attributesOfItem(atPath: target),
               let size = (attrs[.size] as? NSNumber)?.intValue else {
             throw FluxError(.modelInvalid, "\(config): llm.gguf: the language model \(path) is missing\(install)")
         }

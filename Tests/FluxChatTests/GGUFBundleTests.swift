@@ -109,6 +109,14 @@ final class GGUFBundleTests: XCTestCase {
         }
     }
 
+    /// scripts/get-smollm2 installs the GGUF file as a link into its venv: the size check follows it.
+    func testLinkedLanguageModelLoads() throws {
+        let dir = try copy("gguf-linked", withGGUF: false)
+        try? FileManager.default.removeItem(atPath: dir + "/llm.gguf")
+        try FileManager.default.createSymbolicLink(atPath: dir + "/llm.gguf", withDestinationPath: Self.folder + "/llm.gguf")
+        XCTAssertEqual(try openReply(dir), try reference().text)
+    }
+
     func testMissingLanguageModelSaysHowToGetIt() throws {
         let dir = try copy("gguf-missing", withGGUF: false)
         XCTAssertThrowsError(try ModelBundle(directory: dir)) { error in

@@ -166,7 +166,7 @@ def main():
     ap.add_argument("--eval-every", type=int, default=100)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--init", default=None,
-                    help="start a new run from committed projector weights (weights/stages/smol-projector.safetensors)")
+                    help="start a new run from projector weights (--save-weights of a run)")
     ap.add_argument("--rescale-rows", action="store_true",
                     help="on resume, measure the row scale again (a run from before the scale existed)")
     ap.add_argument("--cache-only", action="store_true", help="build the token cache and stop")
