@@ -23,7 +23,7 @@ public final class Projector: @unchecked Sendable {
     public let pool: Pool
     let fc1: Tensor, b1: Tensor, fc2: Tensor, b2: Tensor
 
-    /// Reads `fc1.weight` [H, C], `fc1.bias` [H], `fc2.weight` [D, H], `fc2.bias` [D] under `prefix`.
+    /// Reads `fc1.weight` [H, C], `fc1.bias` [H], `fc2.weight` [D x R, H], `fc2.bias` [D x R] under `prefix`.
     /// `type` must be "mlp2x_gelu"; shapes are checked against the given dimensions when they are not nil.
     public init(weights: SafeTensorsFile, prefix: String, type: String, pool: String,
                 inputDim: Int?, hiddenDim: Int?, outputDim: Int?, rowsPerToken: Int = 1) throws {

@@ -154,7 +154,7 @@ struct GGUFWeights {
 extension LlamaModel {
     /// Loads a Llama model from a GGUF file (weights stay in the file's mapping; only the q and k
     /// projections are copied, reordered, and the matrices an `adapter` changes are merged into
-    /// f32 copies). The tokenizer is loaded separately.
+    /// f16 copies). The tokenizer is loaded separately.
     public convenience init(gguf file: GGUFFile, adapter: LowRankAdapter? = nil) throws {
         let config = try LlamaConfig(gguf: file)
         let w = GGUFWeights(file: file, config: config)

@@ -60,7 +60,7 @@ public struct LowRankAdapter: Sendable {
     func merged(_ name: String, _ base: WeightMatrix) throws -> WeightMatrix {
         guard let d = deltas[name] else { return base }
         let rows = base.rows, cols = base.cols
-        guard d.a.shape[1] == cols, d.b.shape[0] == rows else {
+        guard rows > 0, cols > 0, d.a.shape[1] == cols, d.b.shape[0] == rows else {
             throw FluxError(.modelInvalid, "\(path): the adapter of \(name) is [\(d.b.shape[0]) x \(d.a.shape[1])] but the weight is [\(rows) x \(cols)]")
         }
         var dense = [Float](repeating: 0, count: rows * cols)

@@ -31,7 +31,8 @@ def mvbench(model, data, budget, out, threads):
 
 def open_questions(model, budget, out, clips):
     path = os.path.join(out, f"{os.path.basename(model)}-k{budget}-open.jsonl")
-    subprocess.run([sys.executable, "-m", "fluxtools.stages.openeval", "--model", model, "--fluxchat", FLUXCHAT,
+    # openeval runs from scripts/: the bundle's path must not be relative to the caller's folder.
+    subprocess.run([sys.executable, "-m", "fluxtools.stages.openeval", "--model", os.path.abspath(model), "--fluxchat", FLUXCHAT,
                     "--clips", str(clips), "--budget", str(budget), "--out", path], check=True,
                    stdout=subprocess.DEVNULL, cwd=REPO / "scripts")
     per = {}
