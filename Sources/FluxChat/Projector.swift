@@ -63,10 +63,13 @@ public final class Projector: @unchecked Sendable {
     }
 
     /// Language-model rows for `tokens` encoder rows (CLS included): after pooling, rowsPerToken each.
-    public func outputRows(tokens: Int) -> Int {
+    public func outputRows(tokens: Int) -> Int { pooledCount(tokens) * rowsPerToken }
+
+    /// Tokens left after pooling.
+    private func pooledCount(_ tokens: Int) -> Int {
         switch pool {
-        case .none: return tokens * rowsPerToken
-        case .avg2: return (tokens <= 1 ? tokens : 1 + (tokens - 1 + 1) / 2) * rowsPerToken
+        case .none: return tokens
+        case .avg2: return tokens <= 1 ? tokens : 1 + (tokens - 1 + 1) / 2
         }
     }
 
@@ -83,7 +86,7 @@ public final class Projector: @unchecked Sendable {
 
     private func pooled(_ t: Tensor) -> Tensor {
         guard pool == .avg2, t.rows > 2 else { return t }
-        let c = inputDim, rows = outputRows(tokens: t.rows) / rowsPerToken
+        let c = inputDim, rows = pooledCount(t.rows)
         var out = [Float](repeating: 0, count: rows * c)
         for i in 0..<c { out[i] = t.data[i] }
         for r in 1..<rows {

@@ -167,9 +167,7 @@ extension LlamaModel {
         }
         try self.init(config: config, tied: config.tieWordEmbeddings,
                       matrix: { try matrix($0, rows: $1, cols: $2) },
-                      stacked: { names, rows, cols in
-                          WeightMatrix(stacking: try zip(names, rows).map { try matrix($0, rows: $1, cols: cols) })
-                      },
+                      stacked: { try WeightMatrix.stack($0, rows: $1, cols: $2) { try matrix($0, rows: $1, cols: $2) } },
                       vector: { try w.vector($0, count: $1) })
         if let adapter, let stray = adapter.weightNames.first(where: { !used.contains($0) }) {
             throw FluxError(.modelInvalid, "\(adapter.path): the adapter changes \(stray), which \(file.path) does not have")

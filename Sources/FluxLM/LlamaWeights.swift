@@ -40,7 +40,7 @@ struct WeightLoader {
 
     /// Several matrices stacked along the rows (each keeps its own precision).
     func stacked(_ names: [String], rows: [Int], cols: Int) throws -> WeightMatrix {
-        WeightMatrix(stacking: try zip(names, rows).map { try matrix($0, rows: $1, cols: cols) })
+        try WeightMatrix.stack(names, rows: rows, cols: cols) { try matrix($0, rows: $1, cols: $2) }
     }
 
     /// A 1-D f32 vector (norm weights).

@@ -110,6 +110,12 @@ public final class WeightMatrix: @unchecked Sendable {
         segments = segs
     }
 
+    /// The matrices `names` (with their row counts) that `matrix` loads, stacked.
+    static func stack(_ names: [String], rows: [Int], cols: Int,
+                      _ matrix: (String, Int, Int) throws -> WeightMatrix) rethrows -> WeightMatrix {
+        WeightMatrix(stacking: try zip(names, rows).map { try matrix($0, $1, cols) })
+    }
+
     deinit { if let owned { fk_free_streamed(owned) } }
 
     /// Row `r` widened to f32 into `out` (embedding lookup).

@@ -27,7 +27,7 @@ from ..stages.align import Projector
 from ..stages.common import Run, cosine_lr, save_weights
 from ..stages.questions import open_questions, question_kind, says
 from . import chatml, words
-from .train import PERCEPTION, Model, pick_kind, turns_of
+from .train import PERCEPTION, Model, pick_kind, summarize, turns_of
 
 TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
@@ -115,9 +115,7 @@ def evaluate(model, items, budget, seed):
         for j in rng.permutation(len(qs))[:2]:
             q, a = qs[j]
             res["open"].setdefault(question_kind(q), []).append(says(model.reply(it, q, None, 24), a))
-    out = {k: {t: round(float(np.mean(v)), 3) for t, v in sorted(d.items())} for k, d in res.items()}
-    for k in out:
-        out[k]["mean"] = round(float(np.mean(list(out[k].values()))), 3)
+    out = summarize(res)
     out["mc"]["perception"] = round(float(np.mean([out["mc"].get(t, 0) for t in PERCEPTION])), 3)
     return out
 

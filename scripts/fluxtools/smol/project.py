@@ -20,7 +20,7 @@ from ..stages.common import Run, cosine_lr, save_weights
 from . import chatml, words
 
 
-def batches(items, vocab, emb):
+def batches(items, vocab):
     """(tokens [N, C], target ids [N, K]) of every cached item, concatenated."""
     xs, ys = [], []
     for it in items:
@@ -85,8 +85,8 @@ def main():
     if a.save_weights:
         save_weights(a.save_weights, {"projector": proj}, dict(config, args=state["args"] if state else vars(a)))
         return
-    x, y = batches(cache, vocab, emb)
-    hx, hy = batches(held, vocab, emb)
+    x, y = batches(cache, vocab)
+    hx, hy = batches(held, vocab)
     run.log(step=step, tokens=len(x), heldout_tokens=len(hx))
     g = torch.Generator().manual_seed(a.seed + step)
     losses = []

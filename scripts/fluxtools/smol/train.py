@@ -136,10 +136,16 @@ def evaluate(model, items, seed):
         q, a = open_questions(it["facts"], rng)[int(rng.integers(0, 5))]
         res["open"].setdefault(question_kind(q), []).append(says(model.reply(it, q, None), a))
     model.proj.train()
+    out = summarize(res)
+    out["perception_open"] = round(float(np.mean([out["open_task"].get(t, 0) for t in PERCEPTION])), 3)
+    return out
+
+
+def summarize(res):
+    """{measure: {task or kind: [right?]}} -> the accuracies, rounded, with each measure's mean."""
     out = {k: {t: round(float(np.mean(v)), 3) for t, v in sorted(d.items())} for k, d in res.items()}
     for k in out:
-        out[k]["mean"] = round(float(np.mean([v for t, v in out[k].items()])), 3) if out[k] else None
-    out["perception_open"] = round(float(np.mean([out["open_task"].get(t, 0) for t in PERCEPTION])), 3)
+        out[k]["mean"] = round(float(np.mean(list(out[k].values()))), 3) if out[k] else None
     return out
 
 

@@ -90,9 +90,3 @@ def subsample(n, budget, rng):
 def rows_of_ids(emb, ids):
     """[N, K] ids -> [N * K, D] rows."""
     return emb(ids.reshape(-1))
-
-
-def text_of_ids(tok, ids, limit=None):
-    rows = ids.tolist()[:limit]
-    return " | ".join(tok.decode(r) for r in rows)
-
