@@ -166,9 +166,7 @@ def main():
     proj = None
     if a.projector:
         st = torch.load(os.path.join(a.projector, "ckpt.pt"), map_location="cpu", weights_only=False)
-        h, c = st["projector"]["fc1.weight"].shape
-        proj = Projector(c, h, st["projector"]["fc2.weight"].shape[0])
-        proj.load_state_dict(st["projector"])
+        proj = Projector.of(st["projector"])
         proj.requires_grad_(False)
     model = Reader(lm, tok, chatml.templates(tok), words.Vocab(tok), proj)
 

@@ -18,7 +18,7 @@ import torch
 from ..bundle import gguf_llm_section, projector_config, write_bundle
 from ..stages.export import parse_budgets
 from . import words
-from .train import load_encoder
+from ..stages.align import load_encoder
 
 BUDGETS = "32:8x168,64:8x168,128:8x168,256:16x168"
 

@@ -1,10 +1,13 @@
-"""fluxchat-smol, the word projector: mlp2x_gelu from each frozen-encoder token to its K word rows
-(words.py: SmolLM2's own embeddings of "red circle moves left,"), regressed on the cached tokens'
-stage-1 labels. No LM pass: the rows are targets, so it trains in minutes; the adapter
-(adapt.py) reads them.
+"""The word projector: mlp2x_gelu from each frozen-encoder token to its K word rows, regressed on
+the cached tokens' stage-1 labels. For fluxchat-smol (`--gguf`) the rows are SmolLM2's own
+embeddings of "red circle moves left," (words.py), read by the adapter (adapt.py); for
+fluxchat-tiny (`--language`, a stages.language run trained with `--word-rows`) the small LM's
+embeddings of "red circle moves left large bigger red circle," (stages/wordrows.py). No LM pass: the rows are
+targets, so it trains in minutes.
 
     python -m fluxtools.smol.project --out RUNS/project --gguf SmolLM2-135M-Instruct.Q4_1.gguf \
         --cache RUNS/smol/cache.pt --max-minutes 10
+    python -m fluxtools.smol.project --out RUNS/tiny-project --language RUNS/words --cache RUNS/smol/cache.pt
 
 Held-out: each row decoded to its nearest word embedding, per slot (scene, colour, shape, motion)
 and per object by majority over its patches.
@@ -15,18 +18,37 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..stages.align import Projector
+from ..stages import wordrows
+from ..stages.align import Projector, load_language
 from ..stages.common import Run, cosine_lr, save_weights
 from . import chatml, words
 
 
-def batches(items, vocab):
-    """(tokens [N, C], target ids [N, K]) of every cached item, concatenated."""
-    xs, ys = [], []
-    for it in items:
-        xs.append(it["tokens"].float())
-        ys.append(words.target_ids(vocab, it))
-    return torch.cat(xs), torch.cat(ys)
+class Targets:
+    """The LM's input embeddings [V, D], the rows per token K, the separator id, the item ->
+    [1 + K', K] target ids function and the row of each checked word within a token's K."""
+
+    def __init__(self, emb, k, sep, ids, columns):
+        self.emb, self.k, self.sep, self.ids, self.columns = emb, k, sep, ids, columns
+
+    @classmethod
+    def smol(cls, gguf):
+        lm, tok = chatml.load_lm(gguf)
+        vocab = words.Vocab(tok)
+        return cls(lm.get_input_embeddings().weight.detach(), words.K, vocab.sep,
+                   lambda it: words.target_ids(vocab, it), {"colour": 0, "shape": 1, "motion": 3})
+
+    @classmethod
+    def tiny(cls, run):
+        import sentencepiece as spm
+        reader, _ = load_language(run)
+        w = wordrows.WordIds(spm.SentencePieceProcessor(model_file=f"{run}/tokenizer.model"))
+        return cls(reader.llm.get_input_embeddings().weight.detach(), wordrows.K, w.sep,
+                   lambda it: wordrows.item_ids(w, it), {"colour": 0, "shape": 1, "motion": 3, "size": 4})
+
+    def batches(self, items):
+        """(tokens [N, C], target ids [N, K]) of every cached item, concatenated."""
+        return torch.cat([it["tokens"].float() for it in items]), torch.cat([self.ids(it) for it in items])
 
 
 @torch.no_grad()
@@ -37,14 +59,15 @@ def nearest(rows, table, ids):
 
 
 @torch.no_grad()
-def evaluate(proj, x, y, emb, k, sep):
+def evaluate(proj, x, y, t):
+    emb, k, sep = t.emb, t.k, t.sep
     out = proj(x).reshape(-1, k, emb.shape[1])
     cand = torch.unique(y)
     pred = nearest(out.reshape(-1, emb.shape[1]), emb[cand], cand).reshape(-1, k)
     on_obj = (y != sep).any(1)  # object patches and CLS rows
     res = {"rows": round(float((pred == y).all(1).float().mean()), 4),
            "object_tokens": round(float((pred[on_obj] == y[on_obj]).all(1).float().mean()), 4)}
-    for name, j in (("colour", 0), ("shape", 1), ("motion", 3)):
+    for name, j in t.columns.items():
         res[name] = round(float((pred[on_obj, j] == y[on_obj, j]).float().mean()), 4)
     res["background"] = round(float((pred[~on_obj] == y[~on_obj]).all(1).float().mean()), 4)
     res["mse"] = round(float(F.mse_loss(out, emb[y])), 5)
@@ -54,7 +77,9 @@ def evaluate(proj, x, y, emb, k, sep):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True)
-    ap.add_argument("--gguf", required=True)
+    lm = ap.add_mutually_exclusive_group(required=True)
+    lm.add_argument("--gguf", help="SmolLM2's GGUF file (fluxchat-smol)")
+    lm.add_argument("--language", help="a stages.language run trained with --word-rows (fluxchat-tiny)")
     ap.add_argument("--cache", required=True, help="a smol.train token cache (tokens of the encoder to project)")
     ap.add_argument("--max-minutes", type=float, default=15)
     ap.add_argument("--steps", type=int, default=3000)
@@ -68,12 +93,11 @@ def main():
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     run = Run(a.out, a.max_minutes)
-    lm, tok = chatml.load_lm(a.gguf)
-    emb = lm.get_input_embeddings().weight.detach()
-    vocab = words.Vocab(tok)
+    t = Targets.smol(a.gguf) if a.gguf else Targets.tiny(a.language)
+    emb = t.emb
     cache, held = torch.load(a.cache, weights_only=False)
     c = cache[0]["tokens"].shape[1]
-    proj = Projector(c, a.hidden, words.K * emb.shape[1])
+    proj = Projector(c, a.hidden, t.k * emb.shape[1])
     opt = torch.optim.AdamW(proj.parameters(), lr=a.lr, weight_decay=0.0)
     state, step = run.load(), 0
     if state:
@@ -81,12 +105,12 @@ def main():
         opt.load_state_dict(state["opt"])
         step = state["step"]
     config = {"projector": {"type": "mlp2x_gelu", "input_dim": c, "hidden_dim": a.hidden, "output_dim": emb.shape[1],
-                            "rows_per_token": words.K, "pool": "none"}, "step": step}
+                            "rows_per_token": t.k, "pool": "none"}, "step": step}
     if a.save_weights:
         save_weights(a.save_weights, {"projector": proj}, dict(config, args=state["args"] if state else vars(a)))
         return
-    x, y = batches(cache, vocab)
-    hx, hy = batches(held, vocab)
+    x, y = t.batches(cache)
+    hx, hy = t.batches(held)
     run.log(step=step, tokens=len(x), heldout_tokens=len(hx))
     g = torch.Generator().manual_seed(a.seed + step)
     losses = []
@@ -94,7 +118,7 @@ def main():
         for group in opt.param_groups:
             group["lr"] = cosine_lr(step, a.steps, a.lr, 100)
         idx = torch.randint(0, len(x), (a.batch,), generator=g)
-        out = proj(x[idx]).reshape(a.batch, words.K, -1)
+        out = proj(x[idx]).reshape(a.batch, t.k, -1)
         loss = F.mse_loss(out, emb[y[idx]])
         opt.zero_grad()
         loss.backward()
@@ -102,11 +126,11 @@ def main():
         step += 1
         losses.append(loss.item())
         if step % 250 == 0:
-            run.log(step=step, loss=round(float(np.mean(losses)), 5), heldout=evaluate(proj, hx, hy, emb, words.K, vocab.sep))
+            run.log(step=step, loss=round(float(np.mean(losses)), 5), heldout=evaluate(proj, hx, hy, t))
             losses = []
             run.save({"projector": proj.state_dict(), "opt": opt.state_dict(), "step": step, "args": vars(a)})
     run.save({"projector": proj.state_dict(), "opt": opt.state_dict(), "step": step, "args": vars(a)})
-    run.log(step=step, heldout=evaluate(proj, hx, hy, emb, words.K, vocab.sep), final=True)
+    run.log(step=step, heldout=evaluate(proj, hx, hy, t), final=True)
 
 
 if __name__ == "__main__":

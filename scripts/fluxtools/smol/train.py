@@ -14,33 +14,19 @@ its knowledge; the projector learns to write, from the encoder's selected tokens
 Resumable (run the same command again); `--save-weights FILE` writes the projector (f16) and stops.
 """
 import argparse
-import json
-import os
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from ..synth import CAPTION_TASK
-from ..train.model import FluxViT
 from ..bundle import pool_avg2
-from ..stages.align import Projector, build_cache
+from ..stages.align import Projector, build_cache, load_encoder
 from ..stages.common import Run, cosine_lr, load_weights, save_weights
 from ..stages.questions import open_questions, question_kind, says
 from . import chatml
 
 PERCEPTION = ["moving_direction", "moving_attribute", "moving_count", "object_existence", "state_change"]
-
-
-def load_encoder(path):
-    with open(os.path.splitext(path)[0] + ".json") as f:
-        cfg = json.load(f)["vision_cfg"]
-    vit = FluxViT(cfg)
-    load_weights(path, {"vision": vit})
-    vit.eval()
-    for p in vit.parameters():
-        p.requires_grad_(False)
-    return vit, cfg
 
 
 def turns_of(item, rng, kind):

@@ -9,23 +9,13 @@ labels the encoder's heads learnt), so it needs no pass through the LM to start 
 """
 import torch
 
-from .. stages.facts import OBJECT_SLOTS
+from ..stages.facts import OBJECT_SLOTS
+from ..stages.questions import NUMBER
+from ..stages.wordrows import motion_words
 
 K = 5  # rows per encoder token
 SEP = ","
 _SLOT = {name: i for i, (name, _) in enumerate(OBJECT_SLOTS)}
-NUMBER = ["no", "one", "two", "three", "four", "five", "six"]
-
-
-def motion_words(motion):
-    if motion == "still":
-        return ["stays", "still"]
-    if motion == "back and forth":
-        return ["back", "forth"]
-    parts = motion.split()
-    if len(parts) == 1:
-        return ["moves", motion]
-    return [parts[0], parts[-1]]  # "up and to the left" -> "up left"
 
 
 def object_phrase(values):

@@ -13,6 +13,7 @@ the rows the stage-2 language model learnt to read.
     python -m fluxtools.stages.align --out RUNS/align --encoder RUNS/encoder --language RUNS/language --max-minutes 40
 """
 import argparse
+import json
 import os
 
 import numpy as np
@@ -28,7 +29,7 @@ from ..train.model import FluxViT
 from ..train.prompting import Templates
 from . import language as lang
 from ..train.data import pixels, segment_midpoints
-from .common import Run, cosine_lr, embed_and_select, encode_batch, yuv420
+from .common import Run, cosine_lr, embed_and_select, encode_batch, load_weights, yuv420
 from .facts import global_indices, object_geometry, object_records, patch_objects, scene_facts
 
 TASKS = task_names()
@@ -44,15 +45,33 @@ class Projector(nn.Module):
     def forward(self, x):
         return self.fc2(F.gelu(self.fc1(x)))
 
+    @classmethod
+    def of(cls, weights):
+        """A projector shaped as and holding `weights` (a state dict)."""
+        proj = cls(weights["fc1.weight"].shape[1], weights["fc1.weight"].shape[0], weights["fc2.weight"].shape[0])
+        proj.load_state_dict(weights)
+        return proj
 
-def load_encoder(folder):
-    state = torch.load(os.path.join(folder, "ckpt.pt"), map_location="cpu", weights_only=False)
-    vit = FluxViT(state["vision_cfg"])
-    vit.load_state_dict(state["vision"])
+    def rows(self, x, d):
+        """[N, C] tokens -> [N * R, D] rows (R = rows per token: fc2 writes R rows of D)."""
+        return self(x).reshape(-1, d)
+
+
+def load_encoder(path):
+    """(frozen FluxViT, its config) from a stage-1 run folder or committed weights (.safetensors
+    with its .json beside it)."""
+    if path.endswith(".safetensors"):
+        with open(os.path.splitext(path)[0] + ".json") as f:
+            vit = FluxViT(json.load(f)["vision_cfg"])
+        load_weights(path, {"vision": vit})
+    else:
+        state = torch.load(os.path.join(path, "ckpt.pt"), map_location="cpu", weights_only=False)
+        vit = FluxViT(state["vision_cfg"])
+        vit.load_state_dict(state["vision"])
     vit.eval()
     for p in vit.parameters():
         p.requires_grad_(False)
-    return vit, state
+    return vit, vit.cfg_dict
 
 
 def load_language(folder):
@@ -121,7 +140,7 @@ def evaluate(llm, proj, sp, tpl, items, seed):
         for kind in ("mc", "open"):
             ex = example(it, rng, sp, tpl, kind)
             with torch.no_grad():
-                replies.append(lang.answer(llm, sp, ex, proj(it["tokens"].float())))
+                replies.append(lang.answer(llm, sp, ex, proj.rows(it["tokens"].float(), llm.config.hidden_size)))
             exs.append(ex)
     llm.train()
     return lang.score(exs, replies)
@@ -129,7 +148,7 @@ def evaluate(llm, proj, sp, tpl, items, seed):
 
 def build_cache(a, run, vit):
     """(training items, held-out items), from OUT/cache.pt when an earlier run made it."""
-    cache_path = os.path.join(a.out, "cache.pt")
+    cache_path = a.cache or os.path.join(a.out, "cache.pt")
     if os.path.exists(cache_path):
         return torch.load(cache_path, weights_only=False)
     fr = tuple(int(v) for v in a.frames_range.split(","))
@@ -150,7 +169,8 @@ def build_cache(a, run, vit):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True, help="run folder; an existing run resumes")
-    ap.add_argument("--encoder", required=True, help="stage-1 run folder")
+    ap.add_argument("--encoder", required=True,
+                    help="stage-1 run folder or weights (weights/stages/encoder.safetensors)")
     ap.add_argument("--language", required=True, help="stage-2 run folder")
     ap.add_argument("--max-minutes", type=float, default=40)
     ap.add_argument("--seed", type=int, default=3)
@@ -172,6 +192,10 @@ def main():
     ap.add_argument("--open-share", type=float, default=0.6, help="open questions in the answer phase [0.6]")
     ap.add_argument("--short-share", type=float, default=0.3, help="of those, asked in the bare prompt [0.3]")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--words", default=None,
+                    help="a word projector run (smol.project --language) for a --word-rows language run: "
+                         "starts from it, no regression phase")
+    ap.add_argument("--cache", default=None, help="a token cache made by another run (its cache.pt)")
     ap.add_argument("--cache-only", action="store_true",
                     help="build the token cache and stop (needs only the encoder: runs while stage 2 finishes)")
     a = ap.parse_args()
@@ -190,8 +214,13 @@ def main():
     proj = Projector(vit.cfg.embed_dim, a.hidden, d)
     state = run.load()
     phase, step = "regress", 0
+    if a.words and not state:
+        st = torch.load(os.path.join(a.words, "ckpt.pt"), map_location="cpu", weights_only=False)
+        proj = Projector.of(st["projector"])
+        phase = "answer"
+        run.log(phase=phase, step=step, heldout=evaluate(llm, proj, sp, tpl, held, 1))
     if state:
-        proj.load_state_dict(state["projector"])
+        proj = Projector.of(state["projector"])
         llm.load_state_dict(state["llm"])
         phase, step = state["phase"], state["step"]
 
@@ -249,7 +278,8 @@ def main():
         for i in rng.integers(0, len(cache), a.batch):
             it = cache[i]
             ex = example(it, rng, sp, tpl, open_share=a.open_share, short_share=a.short_share)
-            seqs.append(lang.sequence(llm, ex.before, proj(it["tokens"].float()), ex.after, ex.target, ex.after_mask))
+            seqs.append(lang.sequence(llm, ex.before, proj.rows(it["tokens"].float(), d), ex.after, ex.target,
+                                      ex.after_mask))
         loss = lang.batch_loss(llm, seqs)
         popt.zero_grad()
         if train_lm:

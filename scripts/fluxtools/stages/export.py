@@ -73,7 +73,7 @@ def write_examples(folder, seed, count=6):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--encoder", required=True, help="stage-1 run folder")
+    ap.add_argument("--encoder", required=True, help="stage-1 run folder or weights (weights/stages/encoder.safetensors)")
     ap.add_argument("--language", required=True, help="stage-2 run folder (tokenizer.model)")
     ap.add_argument("--align", required=True, help="stage-3 run folder")
     ap.add_argument("--out", required=True, help="bundle folder to write")
@@ -93,8 +93,9 @@ def main():
     vision["budgets"] = parse_budgets(a.budgets)
     vision["default_budget"] = a.default_budget
     h, c = st["projector"]["fc1.weight"].shape
-    d = st["projector"]["fc2.weight"].shape[0]
-    n = write_bundle(a.out, vision, projector_config(c, h, d), st["llm_cfg"], tensors,
+    d = st["llm_cfg"]["hidden_size"]
+    rows = st["projector"]["fc2.weight"].shape[0] // d  # word rows (--word-rows): wordrows.K per token
+    n = write_bundle(a.out, vision, projector_config(c, h, d, "none", rows), st["llm_cfg"], tensors,
                      os.path.join(a.language, "tokenizer.model"), a.dtype,
                      note="python -m fluxtools.stages.export (staged training: encoder, language, align)")
     if a.examples:

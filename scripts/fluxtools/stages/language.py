@@ -34,6 +34,7 @@ from .common import Run, cosine_lr, load_weights, save_weights
 from .facts import (GLOBAL_OFFSETS, GLOBAL_VALUES, OBJECT_OFFSETS, OBJECT_SLOTS, OBJECT_VALUES, global_indices,
                     object_records, scene_facts)
 from .questions import open_questions, question_kind
+from .wordrows import WordIds, oracle_ids
 
 TASKS = task_names()
 
@@ -171,6 +172,14 @@ class Reader(nn.Module):
         rows = rows + noise * torch.randn_like(rows)
         return torch.cat([self.scene_row(scene)[None], rows], 0)
 
+    def rows(self, ex, k, rng, noise=0.02, short=False):
+        """The video's rows for one item: word rows (the LM's own embeddings of the scene's words,
+        wordrows.py) when `self.words` is set, else the slot rows above."""
+        if getattr(self, "words", None) is None:
+            return self.oracle_rows(ex.scene, ex.records, k, rng, noise, short)
+        ids = oracle_ids(self.words, ex.scene, ex.records, k, rng, self.word_noise if noise else 0.0)
+        return self.llm.get_input_embeddings()(ids.reshape(-1))
+
 
 def sequence(llm, before, rows, after, target, after_mask=None):
     """Input embeddings and labels of one item (labels -100 except on target tokens, and on the
@@ -273,6 +282,9 @@ def main():
     ap.add_argument("--curriculum-steps", type=int, default=500, help="steps of bare prompts first [500]")
     ap.add_argument("--short-share", type=float, default=0.4,
                     help="share of bare-prompt open questions after the curriculum, to keep the reading signal [0.4]")
+    ap.add_argument("--word-rows", action="store_true",
+                    help="the video as word rows (wordrows.py) instead of learned slot rows; --rows counts tokens")
+    ap.add_argument("--word-noise", type=float, default=0.1, help="with --word-rows: share of corrupted words [0.1]")
     ap.add_argument("--hidden", type=int, default=256)
     ap.add_argument("--layers", type=int, default=4)
     ap.add_argument("--heads", type=int, default=4)
@@ -298,6 +310,8 @@ def main():
     cfg = state["llm_cfg"] if state else init_cfg or llm_config(sp.get_piece_size(), a.hidden, a.layers, a.heads, a.heads,
                                                     a.mlp, 2048, sp.bos_id(), sp.eos_id())
     model = Reader(cfg)
+    if (state["args"] if state else vars(a)).get("word_rows"):
+        model.words, model.word_noise = WordIds(sp), a.word_noise
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01)
     step = 0
     if state:
@@ -327,14 +341,14 @@ def main():
         against another item's rows (equal losses: the video is ignored)."""
         model.eval()
         erng = np.random.default_rng(0)
-        replies = [answer(model.llm, sp, ex, model.oracle_rows(ex.scene, ex.records, 64, erng, 0.0)) for ex in items]
+        replies = [answer(model.llm, sp, ex, model.rows(ex, 32, erng, 0.0)) for ex in items]
         with torch.no_grad():
             own, other = [], []
             m = min(64, len(items))
             for i, ex in enumerate(items[:m]):
                 o = items[(i + 2) % m]
                 for src, out in ((ex, own), (o, other)):
-                    rows = model.oracle_rows(src.scene, src.records, 64, erng, 0.0)
+                    rows = model.rows(src, 32, erng, 0.0)
                     out.append(batch_loss(model.llm, [sequence(model.llm, ex.before, rows, ex.after, ex.target)]).item())
         model.train()
         return dict(score(items, replies), loss_own=round(float(np.mean(own)), 4), loss_other=round(float(np.mean(other)), 4))
@@ -351,7 +365,7 @@ def main():
         for _ in range(a.batch):
             ex = next(loader)
             k = int(rng.integers(0, 5)) if ex.short else int(rng.integers(lo, hi + 1))
-            rows = model.oracle_rows(ex.scene, ex.records, k, rng, short=ex.short)
+            rows = model.rows(ex, k, rng, short=ex.short)
             seqs.append(sequence(model.llm, ex.before, rows, ex.after, ex.target, ex.after_mask))
         loss = batch_loss(model.llm, seqs)
         opt.zero_grad()
