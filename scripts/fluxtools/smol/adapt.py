@@ -95,7 +95,7 @@ class Reader(Model):
     def rows(self, tokens):
         if self.proj is not None:
             keep = [0] + [1 + p for p in self.keep]
-            return self.proj(tokens[keep].float()).reshape(-1, self.emb.weight.shape[1])
+            return self.proj.rows(tokens[keep].float(), self.emb.weight.shape[1])
         ids = words.target_ids(self.vocab, self.item, self.keep, self.rng, self.noise)
         return words.rows_of_ids(self.emb, ids)
 

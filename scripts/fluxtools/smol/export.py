@@ -14,11 +14,11 @@ import os
 import shutil
 
 import torch
+from gguf import GGUFReader
 
 from ..bundle import gguf_llm_section, projector_config, write_bundle
-from ..stages.export import parse_budgets
-from . import words
 from ..stages.align import load_encoder
+from ..stages.export import parse_budgets
 
 BUDGETS = "32:8x168,64:8x168,128:8x168,256:16x168"
 
@@ -45,8 +45,9 @@ def main():
     tensors.update({"projector." + k: v * scale if k.startswith("fc2.") else v for k, v in st["projector"].items()})
     vision = dict(vcfg, budgets=parse_budgets(a.budgets), default_budget=a.default_budget)
     h, c = st["projector"]["fc1.weight"].shape
-    rows = words.K if "row_scale" not in st else 1  # a smol.project run writes word rows
-    d = st["projector"]["fc2.weight"].shape[0] // rows
+    field = GGUFReader(a.gguf).fields["llama.embedding_length"]
+    d = int(field.parts[field.data[0]][0])  # the LM's hidden size: one row
+    rows = st["projector"]["fc2.weight"].shape[0] // d  # a smol.project run writes words.K word rows
     llm = gguf_llm_section(a.gguf, a.gguf_ref or "../smollm2/" + os.path.basename(a.gguf), "scripts/get-smollm2")
     if a.adapter:
         with open(os.path.splitext(a.adapter)[0] + ".json") as f:

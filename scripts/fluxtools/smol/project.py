@@ -15,6 +15,7 @@ and per object by majority over its patches.
 import argparse
 
 import numpy as np
+import sentencepiece as spm
 import torch
 import torch.nn.functional as F
 
@@ -40,7 +41,6 @@ class Targets:
 
     @classmethod
     def tiny(cls, run):
-        import sentencepiece as spm
         reader, _ = load_language(run)
         w = wordrows.WordIds(spm.SentencePieceProcessor(model_file=f"{run}/tokenizer.model"))
         return cls(reader.llm.get_input_embeddings().weight.detach(), wordrows.K, w.sep,

@@ -137,8 +137,9 @@ class Reader(nn.Module):
     """The LM plus what stands in for the video in this stage: scene-slot and object-slot
     embeddings and the filler row of background patches."""
 
-    def __init__(self, llm_cfg):
+    def __init__(self, llm_cfg, words=None, word_noise=0.0):
         super().__init__()
+        self.words, self.word_noise = words, word_noise  # WordIds: the video as word rows (wordrows.py)
         self.llm = LlamaForCausalLM(LlamaConfig(**llm_cfg))
         d = llm_cfg["hidden_size"]
         self.scene = nn.Embedding(GLOBAL_VALUES, d)
@@ -175,7 +176,7 @@ class Reader(nn.Module):
     def rows(self, ex, k, rng, noise=0.02, short=False):
         """The video's rows for one item: word rows (the LM's own embeddings of the scene's words,
         wordrows.py) when `self.words` is set, else the slot rows above."""
-        if getattr(self, "words", None) is None:
+        if self.words is None:
             return self.oracle_rows(ex.scene, ex.records, k, rng, noise, short)
         ids = oracle_ids(self.words, ex.scene, ex.records, k, rng, self.word_noise if noise else 0.0)
         return self.llm.get_input_embeddings()(ids.reshape(-1))
@@ -309,9 +310,8 @@ def main():
             init_cfg = json.load(f)["llm_cfg"]
     cfg = state["llm_cfg"] if state else init_cfg or llm_config(sp.get_piece_size(), a.hidden, a.layers, a.heads, a.heads,
                                                     a.mlp, 2048, sp.bos_id(), sp.eos_id())
-    model = Reader(cfg)
-    if (state["args"] if state else vars(a)).get("word_rows"):
-        model.words, model.word_noise = WordIds(sp), a.word_noise
+    run_args = state["args"] if state else vars(a)  # a resumed run keeps its own row kind
+    model = Reader(cfg, WordIds(sp) if run_args.get("word_rows") else None, run_args.get("word_noise", 0.0))
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01)
     step = 0
     if state:
