@@ -2,8 +2,8 @@
 the cached tokens' stage-1 labels. For fluxchat-smol (`--gguf`) the rows are SmolLM2's own
 embeddings of "red circle moves left," (words.py), read by the adapter (adapt.py); for
 fluxchat-tiny (`--language`, a stages.language run trained with `--word-rows`) the small LM's
-embeddings of "red circle moves left large bigger red circle," (stages/wordrows.py). No LM pass: the rows are
-targets, so it trains in minutes.
+embeddings of "red circle moves left large bigger red circle," (stages/wordrows.py). No LM pass:
+the rows are targets, so it trains in minutes.
 
     python -m fluxtools.smol.project --out RUNS/project --gguf SmolLM2-135M-Instruct.Q4_1.gguf \
         --cache RUNS/smol/cache.pt --max-minutes 10
