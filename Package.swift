@@ -69,7 +69,7 @@ let package = Package(
         // In an ordinary build each replays the input files it is given.
         .target(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"),
         .target(name: "FuzzSupport", dependencies: ["CFuzzDriver"], path: "Fuzz/FuzzSupport"),
-        .executableTarget(name: "FuzzSafeTensors", dependencies: ["FluxCore", "FluxLM", "FuzzSupport"], path: "Fuzz/FuzzSafeTensors"),
+        .executableTarget(name: "FuzzSafeTensors", dependencies: ["FluxChat", "FluxCore", "FluxLM", "FuzzSupport"], path: "Fuzz/FuzzSafeTensors"),
         .executableTarget(name: "FuzzRequest", dependencies: ["FluxChat", "FluxCore", "FluxViT", "FuzzSupport"], path: "Fuzz/FuzzRequest"),
         .executableTarget(name: "FuzzTokenizer", dependencies: ["FluxLM", "FuzzSupport"], path: "Fuzz/FuzzTokenizer"),
         .executableTarget(name: "FuzzBPE", dependencies: ["FluxCore", "FluxLM", "FuzzSupport"], path: "Fuzz/FuzzBPE"),

@@ -1,10 +1,13 @@
+import FluxChat
 import FluxCore
 import FluxLM
 import FuzzSupport
 
 /// A safetensors file of arbitrary bytes: the header must parse or fail with a FluxError, and
 /// every tensor it lists must read (or fail typed) without touching memory outside the file; read
-/// as a language model's low-rank adapter, its names and shapes are checked the same way.
+/// as a language model's low-rank adapter, its names and shapes are checked the same way; read as
+/// a projector of each type (sizes from its metadata, as the split layout reads them), a loaded one
+/// must project a few tokens.
 func check(_ bytes: [UInt8]) {
     let path = FuzzInput.file("input.safetensors", bytes)
     guard let file = try? SafeTensorsFile(path: path) else { return }
@@ -13,6 +16,16 @@ func check(_ bytes: [UInt8]) {
         _ = try? file.integers(name)
     }
     _ = try? LowRankAdapter(path: path, rank: 4, alpha: 8)
+    let meta = { (key: String) in file.metadata[key].flatMap { Int($0) } }
+    for type in ["mlp2x_gelu", "slot_resampler"] {
+        guard let p = try? Projector(weights: file, prefix: file.tensors["projector.fc1.weight"] != nil ? "projector." : "",
+                                     type: type, pool: "none", inputDim: nil, hiddenDim: nil, outputDim: nil,
+                                     rowsPerToken: type == "mlp2x_gelu" ? meta("rows_per_token") : nil,
+                                     heads: meta("heads") ?? 2, rowsPerQuery: meta("rows_per_query") ?? 2),
+              p.inputDim <= 4096 else { continue }
+        let y = try? p(Tensor(shape: [3, p.inputDim], repeating: 0.5))
+        precondition(y == nil || y?.shape == [p.outputRows(tokens: 3), p.outputDim], "projector rows")
+    }
 }
 
 @main enum Main { static func main() { FuzzInput.main(check) } }

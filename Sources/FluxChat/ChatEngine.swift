@@ -33,7 +33,8 @@ public final class ChatEngine {
         self.videos = videos
         generator = Generator(model: bundle.llm, tokenizer: bundle.tokenizer)
         // The model's context, capped so the up-front KV reservation stays reasonable.
-        assembler = PromptAssembler(tokenizer: bundle.tokenizer, contextLimit: min(bundle.llm.config.maxPositionEmbeddings, 32_768))
+        assembler = PromptAssembler(tokenizer: bundle.tokenizer, contextLimit: min(bundle.llm.config.maxPositionEmbeddings, 32_768),
+                                    fixedVideoRows: bundle.projector.map { $0.rowsPerToken == nil } ?? false)
     }
 
     /// Positions the KV cache holds at most.
@@ -99,6 +100,7 @@ public final class ChatEngine {
             stats.resolution = v.key.resolution
             stats.budget = v.key.budget
             stats.visualTokens = v.embeddings.rows
+            stats.encoderTokens = 1 + v.kept.count
             if !hit {
                 stats.decodeMs = v.decodeMs
                 stats.encodeMs = v.encodeMs

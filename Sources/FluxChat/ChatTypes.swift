@@ -41,6 +41,9 @@ public struct ChatStats: Sendable {
     /// Token counts. `reusedTokens`: prompt positions whose keys and values came from the previous
     /// request (not prefilled again).
     public var visualTokens = 0, promptTokens = 0, reusedTokens = 0, generatedTokens = 0
+    /// Tokens the encoder ran on (CLS included): what `encodeMs` scales with, whatever rows the
+    /// projector writes from them. Not in `json` (the wire format is unchanged).
+    public var encoderTokens = 0
     /// Stage times; `firstTokenMs` from the start of the request to the first streamed text.
     public var decodeMs = 0.0, encodeMs = 0.0, prefillMs = 0.0, generateMs = 0.0, firstTokenMs = 0.0, totalMs = 0.0
     public var videoCacheHit = false

@@ -49,7 +49,6 @@ extension ChatEngine {
                                  timestamps: clip.timestamps, kept: out.kept, gridT: out.gridT, gridL: out.gridL,
                                  decodeMs: r.decodeMs, encodeMs: r.encodeMs)
         let segments = try builder.render([ChatMessage(role: .user, content: question)], video: true, options: nil)
-        let assembler = PromptAssembler(tokenizer: bundle.tokenizer, contextLimit: contextLimit)
         let (pieces, slots) = try assembler.assemble(segments, video: video)
         r.promptTokens = slots.count
         let llm = bundle.llm

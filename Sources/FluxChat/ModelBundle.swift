@@ -9,7 +9,7 @@ import Foundation
 ///
 /// A bundle folder holds `config.json` with the sections `vision` (FluxViT config fields, with an
 /// optional `budgets` table), `projector` (`type`, `input_dim`, `hidden_dim`, `output_dim`, `pool`,
-/// `rows_per_token`)
+/// and `rows_per_token` for "mlp2x_gelu" or `heads` and `rows_per_query` for "slot_resampler")
 /// and `llm` (LlamaConfig fields); one or more `*.safetensors` with tensors named
 /// `vision.<FluxViT name>`, `projector.<name>`, `llm.<Hugging Face Llama name>`; and
 /// `tokenizer.model`. `python -m fluxtools.random_bundle` writes one. Or the language model is a
@@ -51,7 +51,8 @@ public final class ModelBundle: @unchecked Sendable {
         let projector = try Projector(weights: file(holding: "projector.fc1.weight"), prefix: "projector.",
                                   type: p.string("type", default: "mlp2x_gelu"), pool: p.string("pool", default: "none"),
                                   inputDim: p.optionalInt("input_dim"), hiddenDim: p.optionalInt("hidden_dim"),
-                                  outputDim: p.optionalInt("output_dim"), rowsPerToken: p.optionalInt("rows_per_token") ?? 1)
+                                  outputDim: p.optionalInt("output_dim"), rowsPerToken: p.optionalInt("rows_per_token"),
+                                  heads: p.optionalInt("heads"), rowsPerQuery: p.optionalInt("rows_per_query"))
         if let gguf = try l.optionalString("gguf") {
             let path = try Self.referencedGGUF(gguf, in: directory, llm: l, config: configPath)
             let adapter = try l.optionalObject("adapter").map { a in
@@ -73,14 +74,23 @@ public final class ModelBundle: @unchecked Sendable {
     }
 
     /// Loads the parts: a FluxViT folder (`config.json` + `model.safetensors`), a projector
-    /// safetensors file (`fc1.*`, `fc2.*`, optionally under `projector.`; metadata `type` and
-    /// `pool`) and a Hugging Face Llama folder with `tokenizer.model`.
+    /// safetensors file (`fc1.*`, `fc2.*` and for a slot_resampler its other tensors, optionally
+    /// under `projector.`; metadata `type`, `pool`, and for a slot_resampler `heads` and
+    /// `rows_per_query`) and a Hugging Face Llama folder with `tokenizer.model`.
     public init(vision visionDir: String, projector projectorFile: String, llm llmDir: String) throws {
         let vision = try FluxViTModel(directory: visionDir)
         let pf = try SafeTensorsFile(path: projectorFile)
+        let type = pf.metadata["type"] ?? "mlp2x_gelu"
+        // Safetensors metadata values are strings; only a slot_resampler reads these (an mlp2x_gelu file stays as it was read).
+        func integer(_ key: String) throws -> Int? {
+            guard type == Projector.Kind.slotResampler.rawValue, let text = pf.metadata[key] else { return nil }
+            guard let v = Int(text) else { throw FluxError(.modelInvalid, "\(projectorFile): metadata \(key) '\(text)' is not an integer") }
+            return v
+        }
         let projector = try Projector(weights: pf, prefix: pf.tensors["projector.fc1.weight"] != nil ? "projector." : "",
-                                  type: pf.metadata["type"] ?? "mlp2x_gelu", pool: pf.metadata["pool"] ?? "none",
-                                  inputDim: nil, hiddenDim: nil, outputDim: nil)
+                                  type: type, pool: pf.metadata["pool"] ?? "none",
+                                  inputDim: nil, hiddenDim: nil, outputDim: nil,
+                                  heads: integer("heads"), rowsPerQuery: integer("rows_per_query"))
         llm = try LlamaModel(directory: llmDir)
         tokenizer = try LanguageModelFiles.tokenizer(directory: llmDir)
         origin = "vision \(visionDir), projector \(projectorFile), llm \(llmDir)"
@@ -114,6 +124,10 @@ public final class ModelBundle: @unchecked Sendable {
         }
         guard projector.outputDim == llm.config.hiddenSize else {
             throw FluxError(.modelInvalid, "\(origin): projector output_dim \(projector.outputDim) != llm hidden_size \(llm.config.hiddenSize)")
+        }
+        // A fixed table that alone fills the context could never be answered about, whatever the budget.
+        if case .fixed(let rows) = projector.rows, rows >= llm.config.maxPositionEmbeddings {
+            throw FluxError(.modelInvalid, "\(origin): the projector writes \(rows) rows but the llm holds \(llm.config.maxPositionEmbeddings) positions")
         }
         guard tokenizer.vocabSize <= llm.config.vocabSize else {
             throw FluxError(.modelInvalid, "\(origin): the tokenizer has \(tokenizer.vocabSize) tokens but vocab_size is \(llm.config.vocabSize)")
@@ -165,9 +179,7 @@ public final class ModelBundle: @unchecked Sendable {
                                 ("patch_size", .int(v.patchSize)), ("tubelet_size", .int(v.tubeletSize)),
                                 ("budgets", .object(budgets))]
                                 + (v.defaultBudget.map { [("default_budget", JSONValue.int($0))] } ?? []))),
-            ("projector", .object([("type", .string("mlp2x_gelu")), ("input_dim", .int(projector.inputDim)),
-                                   ("hidden_dim", .int(projector.hiddenDim)), ("output_dim", .int(projector.outputDim)),
-                                   ("pool", .string(projector.pool.rawValue)), ("rows_per_token", .int(projector.rowsPerToken))])),
+            ("projector", projector.summary),
             lm,
         ])
     }

@@ -1,11 +1,19 @@
 import FluxCore
 import Foundation
 
-/// Maps FluxViT tokens [1 + K', C] into the language model's embedding space [V, D]:
-/// optional pooling, then Linear(C, H) -> GELU (erf) -> Linear(H, D x R) (LLaVA's "mlp2x_gelu").
-/// With `rowsPerToken` R > 1 each token writes R consecutive rows of D (fluxchat-smol writes a
-/// token's object as words: "red circle moves left,"); the [N, D x R] product is [N x R, D] as is.
+/// Maps FluxViT tokens [1 + K', C] into the language model's embedding space [V, D]. Two kinds:
+/// - "mlp2x_gelu" (LLaVA's): optional pooling, then Linear(C, H) -> GELU (erf) -> Linear(H, D x R).
+///   With `rowsPerToken` R > 1 each token writes R consecutive rows of D (fluxchat-smol writes a
+///   token's object as words: "red circle moves left,"); the [N, D x R] product is [N x R, D] as is.
+/// - "slot_resampler" (`SlotResampler`): learned queries read all the tokens and write a fixed
+///   table of word rows, as many whatever the token budget.
 public final class Projector: @unchecked Sendable {
+    /// The projector types a bundle's config can name.
+    public enum Kind: String, Sendable {
+        case mlp2x_gelu
+        case slotResampler = "slot_resampler"
+    }
+
     /// How visual tokens are merged before the MLP.
     public enum Pool: String, Sendable {
         /// Every token goes through.
@@ -15,55 +23,117 @@ public final class Projector: @unchecked Sendable {
         case avg2
     }
 
+    /// How many language-model rows a video takes. Prompt and cost accounting ask
+    /// `outputRows(tokens:)` rather than assume a row group per encoder token.
+    public enum Rows: Sendable, Equatable {
+        /// This many rows per encoder token after pooling (mlp2x_gelu): the count follows the budget.
+        case perToken(Int)
+        /// This many rows whatever the tokens (slot_resampler: queries x rows_per_query).
+        case fixed(Int)
+    }
+
+    public let kind: Kind
     public let inputDim: Int
     public let hiddenDim: Int
-    /// Width of one language-model row (fc2's outputs / rowsPerToken).
+    /// Width of one language-model row.
     public let outputDim: Int
-    public let rowsPerToken: Int
+    public let rows: Rows
     public let pool: Pool
-    let fc1: Tensor, b1: Tensor, fc2: Tensor, b2: Tensor
+    /// Rows each pooled token writes; nil when the row count does not follow the tokens.
+    public var rowsPerToken: Int? { if case .perToken(let r) = rows { return r } else { return nil } }
 
-    /// Reads `fc1.weight` [H, C], `fc1.bias` [H], `fc2.weight` [D x R, H], `fc2.bias` [D x R] under `prefix`.
-    /// `type` must be "mlp2x_gelu"; shapes are checked against the given dimensions when they are not nil.
+    private enum Kernel {
+        case mlp(fc1: Tensor, b1: Tensor, fc2: Tensor, b2: Tensor)
+        case slots(SlotResampler)
+    }
+    private let kernel: Kernel
+
+    /// Reads the tensors of `type` under `prefix`; shapes are checked against the given dimensions
+    /// when they are not nil. mlp2x_gelu: `fc1.weight` [H, C], `fc1.bias` [H], `fc2.weight` [D x R, H],
+    /// `fc2.bias` [D x R] (R = `rowsPerToken`, default 1). slot_resampler: the tensors `SlotResampler`
+    /// lists; it needs `heads` and `rowsPerQuery`, and pool "none".
     public init(weights: SafeTensorsFile, prefix: String, type: String, pool: String,
-                inputDim: Int?, hiddenDim: Int?, outputDim: Int?, rowsPerToken: Int = 1) throws {
+                inputDim: Int?, hiddenDim: Int?, outputDim: Int?, rowsPerToken: Int? = nil,
+                heads: Int? = nil, rowsPerQuery: Int? = nil) throws {
         let src = "\(weights.path) (\(prefix.isEmpty ? "projector" : prefix))"
-        guard type == "mlp2x_gelu" else {
-            throw FluxError(.modelInvalid, "\(src): projector type '\(type)' is not supported (mlp2x_gelu)")
+        guard let kind = Kind(rawValue: type) else {
+            throw FluxError(.modelInvalid, "\(src): projector type '\(type)' is not supported (mlp2x_gelu, slot_resampler)")
         }
         guard let p = Pool(rawValue: pool) else {
             throw FluxError(.modelInvalid, "\(src): projector pool '\(pool)' is not supported (none, avg2)")
         }
+        self.kind = kind
         self.pool = p
-        func info(_ name: String) throws -> [Int] {
-            guard let i = weights.tensors[prefix + name] else {
-                throw FluxError(.modelInvalid, "\(src): no tensor named '\(prefix + name)'")
+        let got: (input: Int, hidden: Int, output: Int)
+        switch kind {
+        case .mlp2x_gelu:
+            let rowsPerToken = rowsPerToken ?? 1
+            func info(_ name: String) throws -> [Int] {
+                guard let i = weights.tensors[prefix + name] else {
+                    throw FluxError(.modelInvalid, "\(src): no tensor named '\(prefix + name)'")
+                }
+                return i.shape
             }
-            return i.shape
-        }
-        let s1 = try info("fc1.weight"), s2 = try info("fc2.weight")
-        guard s1.count == 2, s2.count == 2, s2[1] == s1[0] else {
-            throw FluxError(.modelInvalid, "\(src): fc1.weight \(s1) and fc2.weight \(s2) do not chain")
-        }
-        guard rowsPerToken >= 1, rowsPerToken <= 64, s2[0] % rowsPerToken == 0 else {
-            throw FluxError(.modelInvalid, "\(src): rows_per_token \(rowsPerToken) must be in 1...64 and divide fc2's \(s2[0]) outputs")
-        }
-        self.inputDim = s1[1]; self.hiddenDim = s1[0]; self.outputDim = s2[0] / rowsPerToken
-        self.rowsPerToken = rowsPerToken
-        for (name, want, got) in [("input_dim", inputDim, s1[1]), ("hidden_dim", hiddenDim, s1[0]),
-                                  ("output_dim", outputDim, s2[0] / rowsPerToken)] {
-            if let want, want != got {
-                throw FluxError(.modelInvalid, "\(src): config \(name) is \(want) but the weights have \(got)")
+            let s1 = try info("fc1.weight"), s2 = try info("fc2.weight")
+            guard s1.count == 2, s2.count == 2, s2[1] == s1[0] else {
+                throw FluxError(.modelInvalid, "\(src): fc1.weight \(s1) and fc2.weight \(s2) do not chain")
             }
+            guard rowsPerToken >= 1, rowsPerToken <= 64, s2[0] % rowsPerToken == 0 else {
+                throw FluxError(.modelInvalid, "\(src): rows_per_token \(rowsPerToken) must be in 1...64 and divide fc2's \(s2[0]) outputs")
+            }
+            got = (s1[1], s1[0], s2[0] / rowsPerToken)
+            try Self.check(src, config: (inputDim, hiddenDim, outputDim), weights: got)
+            kernel = .mlp(fc1: try weights.tensor(prefix + "fc1.weight"), b1: try weights.tensor(prefix + "fc1.bias", shape: [s1[0]]),
+                          fc2: try weights.tensor(prefix + "fc2.weight"), b2: try weights.tensor(prefix + "fc2.bias", shape: [s2[0]]))
+            rows = .perToken(rowsPerToken)
+        case .slotResampler:
+            guard p == .none else {
+                throw FluxError(.modelInvalid, "\(src): projector pool '\(pool)' does not apply to slot_resampler (it reads every token; use none)")
+            }
+            if let rowsPerToken {
+                throw FluxError(.modelInvalid, "\(src): config rows_per_token \(rowsPerToken) does not apply to slot_resampler (its rows are queries x rows_per_query)")
+            }
+            let s = try SlotResampler(weights: weights, prefix: prefix, source: src, heads: heads, rowsPerQuery: rowsPerQuery)
+            got = (s.inputDim, s.hiddenDim, s.outputDim)
+            try Self.check(src, config: (inputDim, hiddenDim, outputDim), weights: got)
+            kernel = .slots(s)
+            rows = .fixed(s.outputRows)
         }
-        fc1 = try weights.tensor(prefix + "fc1.weight")
-        b1 = try weights.tensor(prefix + "fc1.bias", shape: [s1[0]])
-        fc2 = try weights.tensor(prefix + "fc2.weight")
-        b2 = try weights.tensor(prefix + "fc2.bias", shape: [s2[0]])
+        (self.inputDim, self.hiddenDim, self.outputDim) = got
     }
 
-    /// Language-model rows for `tokens` encoder rows (CLS included): after pooling, rowsPerToken each.
-    public func outputRows(tokens: Int) -> Int { pooledCount(tokens) * rowsPerToken }
+    /// The config's dimensions, where given, must be the weights' ones.
+    private static func check(_ src: String, config: (Int?, Int?, Int?), weights got: (input: Int, hidden: Int, output: Int)) throws {
+        for (name, want, have) in [("input_dim", config.0, got.input), ("hidden_dim", config.1, got.hidden),
+                                   ("output_dim", config.2, got.output)] {
+            if let want, want != have {
+                throw FluxError(.modelInvalid, "\(src): config \(name) is \(want) but the weights have \(have)")
+            }
+        }
+    }
+
+    /// The description `ModelBundle.summary` gives (`op: info`, `/params`).
+    public var summary: JSONValue {
+        var f: [(String, JSONValue)] = [("type", .string(kind.rawValue)), ("input_dim", .int(inputDim)),
+                                        ("hidden_dim", .int(hiddenDim)), ("output_dim", .int(outputDim)),
+                                        ("pool", .string(pool.rawValue))]
+        switch kernel {
+        case .mlp: f.append(("rows_per_token", .int(rowsPerToken ?? 1)))
+        case .slots(let s):
+            f += [("heads", .int(s.heads)), ("rows_per_query", .int(s.rowsPerQuery)), ("queries", .int(s.queryCount)),
+                  ("words", .int(s.words)), ("rows", .int(s.outputRows))]
+        }
+        return .object(f)
+    }
+
+    /// Language-model rows for `tokens` encoder rows (CLS included): after pooling, rowsPerToken
+    /// each (mlp2x_gelu), or the fixed count whatever `tokens` is (slot_resampler).
+    public func outputRows(tokens: Int) -> Int {
+        switch rows {
+        case .perToken(let r): return pooledCount(tokens) * r
+        case .fixed(let n): return n
+        }
+    }
 
     /// Tokens left after pooling.
     private func pooledCount(_ tokens: Int) -> Int {
@@ -78,10 +148,16 @@ public final class Projector: @unchecked Sendable {
         guard tokens.rank == 2, tokens.lastDim == inputDim else {
             throw FluxError(.internal, "projector: expected tokens [N, \(inputDim)], got \(tokens.shape)")
         }
-        var h = BLAS.linear(pooled(tokens), weight: fc1, bias: b1)
-        h.withUnsafeMutableBufferPointer { if let p = $0.baseAddress { Ops.geluErf(p, count: $0.count) } }
-        let out = BLAS.linear(h, weight: fc2, bias: b2)
-        return rowsPerToken == 1 ? out : Tensor(shape: [out.rows * rowsPerToken, outputDim], data: out.data)
+        switch kernel {
+        case .slots(let resampler):
+            return try resampler(tokens)
+        case .mlp(let fc1, let b1, let fc2, let b2):
+            let r = rowsPerToken ?? 1
+            var h = BLAS.linear(pooled(tokens), weight: fc1, bias: b1)
+            h.withUnsafeMutableBufferPointer { if let p = $0.baseAddress { Ops.geluErf(p, count: $0.count) } }
+            let out = BLAS.linear(h, weight: fc2, bias: b2)
+            return r == 1 ? out : Tensor(shape: [out.rows * r, outputDim], data: out.data)
+        }
     }
 
     private func pooled(_ t: Tensor) -> Tensor {

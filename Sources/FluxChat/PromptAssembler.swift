@@ -8,6 +8,15 @@ struct PromptAssembler {
     let tokenizer: any Tokenizer
     /// Positions the KV cache holds at most.
     let contextLimit: Int
+    /// True when the projector writes as many video rows whatever the budget (slot_resampler),
+    /// so that lowering the budget does not shorten the prompt.
+    var fixedVideoRows = false
+
+    /// What to do about a prompt that does not fit.
+    var overflowAdvice: String {
+        fixedVideoRows ? "shorten the conversation (this model's video rows do not depend on the budget)"
+                       : "lower the budget or shorten the conversation"
+    }
 
     /// A position of the prompt: a token id (serial 0) or row `value` of encoded video `serial`,
     /// so the prefix shared with the previous prompt can be found.
@@ -19,7 +28,8 @@ struct PromptAssembler {
     /// Refuses, before anything is decoded, a video whose rows alone fill the context.
     func checkVideo(rows: Int) throws {
         guard rows < contextLimit else {
-            throw FluxError(.contextOverflow, "the video alone takes \(rows) positions but the context holds \(contextLimit); lower the budget")
+            throw FluxError(.contextOverflow, "the video alone takes \(rows) positions but the context holds \(contextLimit)"
+                            + (fixedVideoRows ? " whatever the budget" : "; lower the budget"))
         }
     }
 
@@ -48,7 +58,7 @@ struct PromptAssembler {
         flush()
         guard slots.count < contextLimit else {
             let visual = video?.embeddings.rows ?? 0
-            throw FluxError(.contextOverflow, "the prompt takes \(slots.count) positions (\(visual) visual) but the context holds \(contextLimit); lower the budget or shorten the conversation")
+            throw FluxError(.contextOverflow, "the prompt takes \(slots.count) positions (\(visual) visual) but the context holds \(contextLimit); \(overflowAdvice)")
         }
         return (pieces, slots)
     }

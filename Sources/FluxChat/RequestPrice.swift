@@ -6,6 +6,9 @@ public struct RequestPrice: Sendable {
     public let video: VideoPlan?
     /// Rows the projected video takes in the prompt.
     public let visualTokens: Int
+    /// Tokens the encoder runs on (CLS included), what encoding costs; 0 without a video. Equal
+    /// to `visualTokens` only for a projector writing one row per token.
+    public let encoderTokens: Int
     /// Every prompt position, visual ones included.
     public let promptTokens: Int
     public let maxTokens: Int
@@ -21,9 +24,10 @@ extension ChatEngine {
         let resolved = try resolve(request.settings, video: request.video)
         try request.checkOptions()
         let segments = try builder.render(request.messages, video: request.video != nil, options: request.options)
-        var visual = 0, cached = false
+        var visual = 0, encoder = 0, cached = false
         if let v = resolved.video {
-            visual = try bundle.videoParts().projector.outputRows(tokens: 1 + v.plan.keptTokens)
+            encoder = 1 + v.plan.keptTokens
+            visual = try bundle.videoParts().projector.outputRows(tokens: encoder)
             try assembler.checkVideo(rows: visual)
             let key = try VideoKey(path: v.path, frames: v.plan.frames, resolution: v.plan.resolution, budget: v.plan.budget,
                                    start: v.start, end: v.end)
@@ -31,9 +35,9 @@ extension ChatEngine {
         }
         let prompt = try assembler.assemble(segments, video: nil).slots.count + visual
         guard prompt < contextLimit else {
-            throw FluxError(.contextOverflow, "the prompt takes \(prompt) positions (\(visual) visual) but the context holds \(contextLimit); lower the budget or shorten the conversation")
+            throw FluxError(.contextOverflow, "the prompt takes \(prompt) positions (\(visual) visual) but the context holds \(contextLimit); \(assembler.overflowAdvice)")
         }
-        return RequestPrice(video: resolved.video, visualTokens: visual, promptTokens: prompt,
+        return RequestPrice(video: resolved.video, visualTokens: visual, encoderTokens: encoder, promptTokens: prompt,
                             maxTokens: resolved.sampling.maxTokens, videoCached: cached)
     }
 }

@@ -183,7 +183,7 @@ final class HTTPService: Sendable {
         let multipleChoice = chat.options != nil
         let units: [(RateBook.Stage, Int)] = [
             (.decode, p.videoCached ? 0 : p.video?.plan.frames ?? 0),
-            (.encode, p.videoCached ? 0 : p.visualTokens),
+            (.encode, p.videoCached ? 0 : p.encoderTokens),
             (.prefill, p.promptTokens),
             (.generate, multipleChoice ? 0 : p.maxTokens),
         ]

@@ -23,7 +23,8 @@ final class RateBook: @unchecked Sendable {
     enum Stage: String, CaseIterable {
         /// Milliseconds per sampled frame.
         case decode
-        /// Per visual token.
+        /// Per encoder token (CLS included): the encoder's work follows the tokens it keeps, not
+        /// the rows the projector writes (a slot_resampler writes as many whatever the budget).
         case encode
         /// Per prompt position prefilled.
         case prefill
@@ -33,7 +34,7 @@ final class RateBook: @unchecked Sendable {
         var unit: String {
             switch self {
             case .decode: return "frame"
-            case .encode: return "visual_token"
+            case .encode: return "encoder_token"
             case .prefill: return "prompt_token"
             case .generate: return "generated_token"
             }
@@ -47,19 +48,21 @@ final class RateBook: @unchecked Sendable {
     /// Measures the encoder (at the plan `base` gives) and the language model once on `engine`,
     /// before serving.
     func calibrate(_ engine: ChatEngine, base: RequestSettings) throws {
-        var encodeMs = 0.0, rows = 0
+        var encodeMs = 0.0, tokens = 0
         if engine.bundle.vision != nil {  // a language model alone has no encoder to time
             let plan = try engine.plan(base), parts = try engine.bundle.videoParts()
             let pixels = Tensor(shape: [3, plan.frames, plan.resolution, plan.resolution], repeating: 0.1)
             let t0 = Timing.nowMs()
-            rows = try parts.projector(try parts.vision.encode(pixels: pixels, plan: plan).tokens).rows
+            let encoded = try parts.vision.encode(pixels: pixels, plan: plan).tokens
+            _ = try parts.projector(encoded)
             encodeMs = Timing.nowMs() - t0
+            tokens = encoded.rows
         }
         let reply = try engine.respond(ChatRequest(messages: [ChatMessage(role: .user, content: "Describe the video in detail.")],
                                                    settings: RequestSettings(maxTokens: 16), freshContext: true)) { _ in true }
         engine.resetContext()
         lock.withLock {
-            if rows > 0 { startup[.encode, default: Tally()].add(encodeMs, rows) }
+            if tokens > 0 { startup[.encode, default: Tally()].add(encodeMs, tokens) }
             startup[.prefill, default: Tally()].add(reply.stats.prefillMs, reply.stats.promptTokens)
             startup[.generate, default: Tally()].add(reply.stats.generateMs, reply.stats.generatedTokens)
         }
@@ -70,7 +73,7 @@ final class RateBook: @unchecked Sendable {
         lock.withLock {
             if !s.videoCacheHit, s.frames > 0 {
                 served[.decode, default: Tally()].add(s.decodeMs, s.frames)
-                served[.encode, default: Tally()].add(s.encodeMs, s.visualTokens)
+                served[.encode, default: Tally()].add(s.encodeMs, s.encoderTokens)
             }
             served[.prefill, default: Tally()].add(s.prefillMs, s.promptTokens - s.reusedTokens)
             served[.generate, default: Tally()].add(s.generateMs, s.generatedTokens)

@@ -34,6 +34,7 @@ from .common import Run, cosine_lr, load_weights, save_weights
 from .facts import (GLOBAL_OFFSETS, GLOBAL_VALUES, OBJECT_OFFSETS, OBJECT_SLOTS, OBJECT_VALUES, global_indices,
                     object_records, scene_facts)
 from .questions import open_questions, question_kind
+from .slots import TableIds
 from .wordrows import WordIds, oracle_ids
 
 TASKS = task_names()
@@ -90,6 +91,12 @@ def question_example(rng, sp, tpl, task, facts, records, q, cands, ans, kind=Non
     question without options), 'open' (one written from the facts) or 'chat' (1-8 of those as
     follow-up turns); a random kind by the shares when None. `short`: a chat in the bare prompt
     (no system text), the curriculum's first steps."""
+    ex = _question_example(rng, sp, tpl, task, facts, records, q, cands, ans, kind, short, chat_share, mc_share)
+    ex.facts = facts
+    return ex
+
+
+def _question_example(rng, sp, tpl, task, facts, records, q, cands, ans, kind, short, chat_share, mc_share):
     scene = global_indices(facts)
     if kind is None:
         r = rng.random()
@@ -137,9 +144,10 @@ class Reader(nn.Module):
     """The LM plus what stands in for the video in this stage: scene-slot and object-slot
     embeddings and the filler row of background patches."""
 
-    def __init__(self, llm_cfg, words=None, word_noise=0.0):
+    def __init__(self, llm_cfg, words=None, word_noise=0.0, table=None):
         super().__init__()
         self.words, self.word_noise = words, word_noise  # WordIds: the video as word rows (wordrows.py)
+        self.table = table  # TableIds: the video as a slot table (slots.py)
         self.llm = LlamaForCausalLM(LlamaConfig(**llm_cfg))
         d = llm_cfg["hidden_size"]
         self.scene = nn.Embedding(GLOBAL_VALUES, d)
@@ -175,7 +183,11 @@ class Reader(nn.Module):
 
     def rows(self, ex, k, rng, noise=0.02, short=False):
         """The video's rows for one item: word rows (the LM's own embeddings of the scene's words,
-        wordrows.py) when `self.words` is set, else the slot rows above."""
+        wordrows.py) when `self.words` is set, the slot table (slots.py) when `self.table` is, else
+        the slot rows above."""
+        if self.table is not None:
+            ids = self.table.ids_of(ex.facts, rng, self.word_noise) if noise else self.table.ids_of(ex.facts)
+            return self.llm.get_input_embeddings()(ids)
         if self.words is None:
             return self.oracle_rows(ex.scene, ex.records, k, rng, noise, short)
         ids = oracle_ids(self.words, ex.scene, ex.records, k, rng, self.word_noise if noise else 0.0)
@@ -285,7 +297,9 @@ def main():
                     help="share of bare-prompt open questions after the curriculum, to keep the reading signal [0.4]")
     ap.add_argument("--word-rows", action="store_true",
                     help="the video as word rows (wordrows.py) instead of learned slot rows; --rows counts tokens")
-    ap.add_argument("--word-noise", type=float, default=0.1, help="with --word-rows: share of corrupted words [0.1]")
+    ap.add_argument("--slot-rows", action="store_true",
+                    help="the video as the slot table (slots.py): 10 lines of 9 words whatever the budget")
+    ap.add_argument("--word-noise", type=float, default=0.1, help="with --word-rows or --slot-rows: share of corrupted words [0.1]")
     ap.add_argument("--hidden", type=int, default=256)
     ap.add_argument("--layers", type=int, default=4)
     ap.add_argument("--heads", type=int, default=4)
@@ -311,7 +325,8 @@ def main():
     cfg = state["llm_cfg"] if state else init_cfg or llm_config(sp.get_piece_size(), a.hidden, a.layers, a.heads, a.heads,
                                                     a.mlp, 2048, sp.bos_id(), sp.eos_id())
     run_args = state["args"] if state else vars(a)  # a resumed run keeps its own row kind
-    model = Reader(cfg, WordIds(sp) if run_args.get("word_rows") else None, run_args.get("word_noise", 0.0))
+    model = Reader(cfg, WordIds(sp) if run_args.get("word_rows") else None, run_args.get("word_noise", 0.0),
+                   TableIds(sp) if run_args.get("slot_rows") else None)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01)
     step = 0
     if state:

@@ -1,0 +1,115 @@
+import FluxCore
+import Foundation
+
+/// The "slot_resampler" projector (scripts/fluxtools/stages/slots.py, `Resampler`): L learned
+/// queries attend to all N encoder tokens (one cross-attention layer, h heads), query + attention
+/// output go through an MLP to R rows of W word logits each, and each row is softmax(logits) @ words.
+/// It writes L x R rows whatever N is: the video becomes a fixed table of word rows.
+///
+/// Tensors under the projector prefix: `queries` [L, A], `k.weight`/`v.weight` [A, C],
+/// `k.bias`/`v.bias` [A], `fc1.weight` [H, A], `fc1.bias` [H], `fc2.weight` [R x W, H],
+/// `fc2.bias` [R x W], `words` [W, D].
+struct SlotResampler: Sendable {
+    let heads: Int, rowsPerQuery: Int
+    /// C, A, H, W, D, L of the description above.
+    let inputDim: Int, width: Int, hiddenDim: Int, words: Int, outputDim: Int, queryCount: Int
+    private let queries: Tensor, kW: Tensor, kB: Tensor, vW: Tensor, vB: Tensor
+    private let fc1: Tensor, b1: Tensor, fc2: Tensor, b2: Tensor, table: Tensor
+
+    /// Rows it writes, whatever the token count.
+    var outputRows: Int { queryCount * rowsPerQuery }
+
+    /// Reads and checks the tensors; every mismatch is `model_invalid` naming `src` and the tensor or field.
+    init(weights: SafeTensorsFile, prefix: String, source src: String, heads: Int?, rowsPerQuery: Int?) throws {
+        func bad(_ message: String) -> FluxError { FluxError(.modelInvalid, "\(src): \(message)") }
+        // Checked before any tensor is read: a malformed file fails on its header alone.
+        func shape(_ name: String, rank: Int) throws -> [Int] {
+            guard let i = weights.tensors[prefix + name] else { throw bad("no tensor named '\(prefix + name)'") }
+            guard i.shape.count == rank, i.shape.allSatisfy({ $0 >= 1 }) else {
+                throw bad("tensor '\(prefix + name)' has shape \(i.shape), expected \(rank) non-empty dimensions")
+            }
+            return i.shape
+        }
+        func expect(_ name: String, _ want: [Int], _ meaning: String) throws {
+            let got = try shape(name, rank: want.count)
+            guard got == want else { throw bad("tensor '\(prefix + name)' has shape \(got), expected \(want) (\(meaning))") }
+        }
+        guard let heads else { throw bad("config heads is missing (slot_resampler needs heads and rows_per_query)") }
+        guard let rowsPerQuery else { throw bad("config rows_per_query is missing (slot_resampler needs heads and rows_per_query)") }
+        let q = try shape("queries", rank: 2), l = q[0], a = q[1]
+        guard heads >= 1, a % heads == 0 else {
+            throw bad("config heads \(heads) must be at least 1 and divide the width \(a) of tensor '\(prefix)queries' \(q)")
+        }
+        let c = try shape("k.weight", rank: 2)[1]
+        try expect("k.weight", [a, c], "queries' width x input")
+        try expect("k.bias", [a], "queries' width")
+        try expect("v.weight", [a, c], "as k.weight")
+        try expect("v.bias", [a], "queries' width")
+        let h = try shape("fc1.weight", rank: 2)[0]
+        try expect("fc1.weight", [h, a], "hidden x queries' width")
+        try expect("fc1.bias", [h], "hidden")
+        let w = try shape("words", rank: 2), f2 = try shape("fc2.weight", rank: 2)
+        guard rowsPerQuery >= 1, rowsPerQuery <= 64, f2[0] % rowsPerQuery == 0 else {
+            throw bad("config rows_per_query \(rowsPerQuery) must be in 1...64 and divide the \(f2[0]) rows of tensor '\(prefix)fc2.weight'")
+        }
+        guard f2[0] / rowsPerQuery == w[0] else {
+            throw bad("tensor '\(prefix)words' has \(w[0]) words but tensor '\(prefix)fc2.weight' scores \(f2[0]) / rows_per_query \(rowsPerQuery) = \(f2[0] / rowsPerQuery)")
+        }
+        try expect("fc2.weight", [f2[0], h], "rows_per_query x words, hidden")
+        try expect("fc2.bias", [f2[0]], "rows_per_query x words")
+        self.heads = heads; self.rowsPerQuery = rowsPerQuery
+        inputDim = c; width = a; hiddenDim = h; words = w[0]; outputDim = w[1]; queryCount = l
+        queries = try weights.tensor(prefix + "queries")
+        kW = try weights.tensor(prefix + "k.weight"); kB = try weights.tensor(prefix + "k.bias")
+        vW = try weights.tensor(prefix + "v.weight"); vB = try weights.tensor(prefix + "v.bias")
+        fc1 = try weights.tensor(prefix + "fc1.weight"); b1 = try weights.tensor(prefix + "fc1.bias")
+        fc2 = try weights.tensor(prefix + "fc2.weight"); b2 = try weights.tensor(prefix + "fc2.bias")
+        table = try weights.tensor(prefix + "words")
+    }
+
+    /// Tokens [N, C] (N >= 1) -> rows [L x R, D].
+    func callAsFunction(_ x: Tensor) throws -> Tensor {
+        guard x.rank == 2, x.lastDim == inputDim, x.rows >= 1 else {
+            throw FluxError(.internal, "slot_resampler: expected tokens [N >= 1, \(inputDim)], got \(x.shape)")
+        }
+        let n = x.rows, l = queryCount, a = width, d = a / heads
+        let k = BLAS.linear(x, weight: kW, bias: kB), v = BLAS.linear(x, weight: vW, bias: vB)
+        // Per head j (columns j*d ..< (j+1)*d, as PyTorch's view(..., h, A/h)): softmax(Q_j K_j^T / sqrt(d)) V_j.
+        var o = Tensor(shape: [l, a])
+        var s = [Float](repeating: 0, count: l * n)
+        queries.withUnsafeBufferPointer { qp in
+            k.withUnsafeBufferPointer { kp in
+                v.withUnsafeBufferPointer { vp in
+                    o.withUnsafeMutableBufferPointer { op in
+                        s.withUnsafeMutableBufferPointer { sp in
+                            for j in 0..<heads {
+                                BLAS.gemm(transB: true, m: l, n: n, k: d, alpha: 1 / Float(d).squareRoot(),
+                                          a: qp.baseAddress! + j * d, lda: a, b: kp.baseAddress! + j * d, ldb: a,
+                                          c: sp.baseAddress!, ldc: n)
+                                Ops.softmaxRows(sp.baseAddress!, rows: l, dim: n)
+                                BLAS.gemm(m: l, n: d, k: n, a: sp.baseAddress!, lda: n, b: vp.baseAddress! + j * d, ldb: a,
+                                          c: op.baseAddress! + j * d, ldc: a)
+                            }
+                            Ops.add(op.baseAddress!, qp.baseAddress!, count: l * a)
+                        }
+                    }
+                }
+            }
+        }
+        var hidden = BLAS.linear(o, weight: fc1, bias: b1)
+        hidden.withUnsafeMutableBufferPointer { if let p = $0.baseAddress { Ops.geluErf(p, count: $0.count) } }
+        // [L, R x W] is [L x R, W] row-major: line l's row r is columns r*W ..< (r+1)*W.
+        var logits = BLAS.linear(hidden, weight: fc2, bias: b2).reshaped([l * rowsPerQuery, words])
+        var out = Tensor(shape: [l * rowsPerQuery, outputDim])
+        logits.withUnsafeMutableBufferPointer { zp in
+            Ops.softmaxRows(zp.baseAddress!, rows: l * rowsPerQuery, dim: words)
+            table.withUnsafeBufferPointer { tp in
+                out.withUnsafeMutableBufferPointer { yp in
+                    BLAS.gemm(m: l * rowsPerQuery, n: outputDim, k: words, a: zp.baseAddress!, lda: words,
+                              b: tp.baseAddress!, ldb: outputDim, c: yp.baseAddress!, ldc: outputDim)
+                }
+            }
+        }
+        return out
+    }
+}

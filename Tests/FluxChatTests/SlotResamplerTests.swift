@@ -1,0 +1,182 @@
+import FluxChat
+import FluxCore
+import Foundation
+import XCTest
+
+/// The "slot_resampler" projector against PyTorch's `Resampler` (Fixtures/resampler.safetensors,
+/// Fixtures/README.md), its row count, its shape checks, and a bundle that uses it.
+final class SlotResamplerTests: XCTestCase {
+    static let fixture = Fixtures.root.appendingPathComponent("resampler.safetensors").path
+    static let names = ["queries", "k.weight", "k.bias", "v.weight", "v.bias", "fc1.weight", "fc1.bias",
+                        "fc2.weight", "fc2.bias", "words"]
+
+    func resampler(_ path: String = fixture, pool: String = "none", inputDim: Int? = 16, rowsPerToken: Int? = nil,
+                   heads: Int? = 2, rowsPerQuery: Int? = 2) throws -> Projector {
+        try Projector(weights: SafeTensorsFile(path: path), prefix: "projector.", type: "slot_resampler", pool: pool,
+                      inputDim: inputDim, hiddenDim: 12, outputDim: 6, rowsPerToken: rowsPerToken,
+                      heads: heads, rowsPerQuery: rowsPerQuery)
+    }
+
+    func testMatchesPyTorch() throws {
+        let file = try SafeTensorsFile(path: Self.fixture)
+        let p = try resampler()
+        XCTAssertEqual(p.kind, .slotResampler)
+        XCTAssertEqual(p.rows, .fixed(6))
+        XCTAssertNil(p.rowsPerToken)
+        XCTAssertEqual([p.inputDim, p.hiddenDim, p.outputDim], [16, 12, 6])
+        for suffix in ["", "_1"] {
+            let y = try p(file.tensor("tokens" + suffix)), want = try file.tensor("expected" + suffix)
+            XCTAssertEqual(y.shape, [6, 6])
+            let diff = zip(y.data, want.data).map { abs($0 - $1) }.max() ?? .infinity
+            XCTAssertLessThan(diff, 1e-4, "tokens\(suffix): max abs diff \(diff)")
+        }
+    }
+
+    /// L x R rows whatever the tokens: run, not only counted.
+    func testRowCountDoesNotFollowTheTokens() throws {
+        let p = try resampler()
+        var rng = SplitMix64(seed: 3)
+        for n in [1, 7, 300] {
+            let y = try p(Tensor(shape: [n, 16], data: (0..<(n * 16)).map { _ in rng.nextNormal() }))
+            XCTAssertEqual(y.shape, [6, 6], "N = \(n)")
+            XCTAssertEqual(p.outputRows(tokens: n), 6)
+            XCTAssertTrue(y.data.allSatisfy { $0.isFinite }, "N = \(n)")
+        }
+        XCTAssertThrowsError(try p(Tensor(shape: [0, 16]))) { XCTAssertEqual(($0 as? FluxError)?.code, .internal) }
+    }
+
+    /// The fixture's tensors with some replaced (nil: removed), written to a new file.
+    func variant(_ name: String, _ changes: [String: TensorBlob?]) throws -> String {
+        let file = try SafeTensorsFile(path: Self.fixture)
+        var blobs: [(String, TensorBlob)] = []
+        for n in file.names where n.hasPrefix("projector.") {
+            let short = String(n.dropFirst("projector.".count))
+            if let change = changes[short] {
+                if let blob = change { blobs.append((n, blob)) }
+            } else {
+                blobs.append((n, TensorBlob(try file.tensor(n))))
+            }
+        }
+        let path = Fixtures.tempDir("resampler") + "/\(name).safetensors"
+        try SafeTensorsWriter.write(blobs, to: path)
+        return path
+    }
+
+    func zeros(_ shape: [Int]) -> TensorBlob { TensorBlob(f32: [Float](repeating: 0, count: shape.reduce(1, *)), shape: shape) }
+
+    func testMalformedTensorsAndConfigAreModelErrors() throws {
+        let cases: [(String, () throws -> Projector, [String])] = [
+            ("missing words", { try self.resampler(self.variant("no-words", ["words": nil])) }, ["'projector.words'"]),
+            ("missing k.bias", { try self.resampler(self.variant("no-kbias", ["k.bias": nil])) }, ["'projector.k.bias'"]),
+            ("heads do not divide A", { try self.resampler(heads: 3) }, ["heads 3", "'projector.queries'"]),
+            ("no heads", { try self.resampler(heads: nil) }, ["heads is missing"]),
+            ("no rows_per_query", { try self.resampler(rowsPerQuery: nil) }, ["rows_per_query is missing"]),
+            ("R does not divide fc2", { try self.resampler(rowsPerQuery: 3) }, ["rows_per_query 3", "'projector.fc2.weight'"]),
+            ("words W mismatch", { try self.resampler(self.variant("words-w", ["words": self.zeros([4, 6])])) },
+             ["'projector.words' has 4 words", "'projector.fc2.weight'"]),
+            ("v input", { try self.resampler(self.variant("v-in", ["v.weight": self.zeros([8, 15])])) }, ["'projector.v.weight'", "[8, 16]"]),
+            ("fc1 input", { try self.resampler(self.variant("fc1-in", ["fc1.weight": self.zeros([12, 7])])) }, ["'projector.fc1.weight'"]),
+            ("fc2 hidden", { try self.resampler(self.variant("fc2-h", ["fc2.weight": self.zeros([10, 11])])) }, ["'projector.fc2.weight'"]),
+            ("fc2 bias", { try self.resampler(self.variant("fc2-b", ["fc2.bias": self.zeros([9])])) }, ["'projector.fc2.bias'"]),
+            ("queries rank", { try self.resampler(self.variant("q-rank", ["queries": self.zeros([24])])) }, ["'projector.queries'"]),
+            ("empty queries", { try self.resampler(self.variant("q-empty", ["queries": self.zeros([0, 8])])) }, ["'projector.queries'"]),
+            ("config input_dim", { try self.resampler(inputDim: 32) }, ["input_dim is 32"]),
+            ("pool", { try self.resampler(pool: "avg2") }, ["pool 'avg2'"]),
+            ("rows_per_token", { try self.resampler(rowsPerToken: 2) }, ["rows_per_token 2"]),
+        ]
+        for (name, load, words) in cases {
+            XCTAssertThrowsError(try load(), name) { error in
+                let e = error as? FluxError
+                XCTAssertEqual(e?.code, .modelInvalid, "\(name): \(error)")
+                for w in words + [".safetensors"] {
+                    XCTAssertTrue(e?.message.contains(w) ?? false, "\(name): '\(w)' not in \(error)")
+                }
+            }
+        }
+    }
+
+    /// The tiny bundle with a random slot_resampler (64 -> 64, 3 queries x 2 rows) in place of its MLP.
+    func resamplerBundle(_ name: String) throws -> String {
+        let dir = Fixtures.tempDir(name)
+        let src = try SafeTensorsFile(path: Fixtures.bundlePath + "/model.safetensors")
+        var rng = SplitMix64(seed: 5)
+        func random(_ shape: [Int], _ scale: Float) -> TensorBlob {
+            TensorBlob(f32: (0..<shape.reduce(1, *)).map { _ in rng.nextNormal() * scale }, shape: shape)
+        }
+        var blobs = try src.names.filter { !$0.hasPrefix("projector.") }.map { ($0, TensorBlob(try src.tensor($0))) }
+        let shapes: [(String, [Int])] = [("queries", [3, 8]), ("k.weight", [8, 64]), ("k.bias", [8]), ("v.weight", [8, 64]),
+                                         ("v.bias", [8]), ("fc1.weight", [12, 8]), ("fc1.bias", [12]),
+                                         ("fc2.weight", [10, 12]), ("fc2.bias", [10]), ("words", [5, 64])]
+        blobs += shapes.map { ("projector.\($0.0)", random($0.1, 0.3)) }
+        try SafeTensorsWriter.write(blobs, to: dir + "/model.safetensors")
+        var config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Fixtures.bundlePath + "/config.json"))) as? [String: Any])
+        config["projector"] = ["type": "slot_resampler", "input_dim": 64, "hidden_dim": 12, "output_dim": 64, "pool": "none",
+                               "heads": 2, "rows_per_query": 2]
+        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: dir + "/config.json"))
+        try? FileManager.default.removeItem(atPath: dir + "/tokenizer.model")
+        try FileManager.default.copyItem(atPath: Fixtures.bundlePath + "/tokenizer.model", toPath: dir + "/tokenizer.model")
+        return dir
+    }
+
+    /// A bundle whose projector is a slot_resampler: its info says so, and the prompt, the price
+    /// and the stats count its 6 rows at every budget while the encoder's tokens follow the budget.
+    func testBundleCountsFixedRowsAtEveryBudget() throws {
+        let bundle = try ModelBundle(directory: resamplerBundle("resampler-bundle"))
+        let info = bundle.summary.encoded
+        for field in [#""type":"slot_resampler""#, #""heads":2"#, #""rows_per_query":2"#, #""rows":6"#] {
+            XCTAssertTrue(info.contains(field), "\(field) not in \(info)")
+        }
+        let engine = ChatEngine(bundle: bundle, templates: .builtIn, videoCacheBytes: 16 << 20)
+        for budget in [16, 64] {
+            let request = ChatRequest(messages: [ChatMessage(role: .user, content: "What happens?")],
+                                      video: Fixtures.video(budget: budget), sampling: RequestSettings(maxTokens: 2))
+            let price = try engine.price(request)
+            XCTAssertEqual(price.visualTokens, 6, "budget \(budget)")
+            XCTAssertEqual(price.encoderTokens, 1 + (price.video?.plan.keptTokens ?? -1))
+            let reply = try engine.respond(request) { _ in true }
+            XCTAssertEqual(reply.stats.visualTokens, 6, "budget \(budget)")
+            XCTAssertEqual(reply.stats.encoderTokens, price.encoderTokens)
+            XCTAssertEqual(reply.stats.promptTokens, price.promptTokens)
+        }
+    }
+
+    /// The mlp2x_gelu projector describes itself as before (`op: info`, `/params`).
+    func testMLPDescriptionIsUnchanged() throws {
+        let p = try XCTUnwrap(Fixtures.bundle.projector)
+        XCTAssertEqual(p.summary.encoded, #"{"type":"mlp2x_gelu","input_dim":64,"hidden_dim":64,"output_dim":64,"pool":"none","rows_per_token":1}"#)
+        XCTAssertEqual(p.rows, .perToken(1))
+        XCTAssertEqual(p.outputRows(tokens: 65), 65)
+    }
+
+    /// The split layout: a projector file with the type and sizes in its metadata.
+    func testPartsLoadAResamplerFile() throws {
+        let dir = Fixtures.tempDir("resampler-parts")
+        let whole = try resamplerBundle("resampler-parts-bundle")
+        let file = try SafeTensorsFile(path: whole + "/model.safetensors")
+        let config = try JSONValue.Fields(contentsOf: whole + "/config.json")
+        func part(_ prefix: String, strip: Bool) throws -> [(String, TensorBlob)] {
+            try file.names.filter { $0.hasPrefix(prefix) }.map { (strip ? String($0.dropFirst(prefix.count)) : $0, TensorBlob(try file.tensor($0))) }
+        }
+        for sub in ["vision", "llm"] {
+            try FileManager.default.createDirectory(atPath: "\(dir)/\(sub)", withIntermediateDirectories: true)
+            try SafeTensorsWriter.write(part(sub + ".", strip: true), to: "\(dir)/\(sub)/model.safetensors")
+            try Data(XCTUnwrap(config[sub]).stable().utf8).write(to: URL(fileURLWithPath: "\(dir)/\(sub)/config.json"))
+        }
+        try? FileManager.default.removeItem(atPath: "\(dir)/llm/tokenizer.model")
+        try FileManager.default.copyItem(atPath: Fixtures.bundlePath + "/tokenizer.model", toPath: "\(dir)/llm/tokenizer.model")
+        let meta = ["type": "slot_resampler", "pool": "none", "heads": "2", "rows_per_query": "2"]
+        try SafeTensorsWriter.write(part("projector.", strip: true), metadata: meta, to: "\(dir)/projector.safetensors")
+        let parts = try ModelBundle(vision: "\(dir)/vision", projector: "\(dir)/projector.safetensors", llm: "\(dir)/llm")
+        let x = Tensor(shape: [5, 64], data: (0..<320).map { Float($0 % 11) / 11 - 0.5 })
+        XCTAssertEqual(try XCTUnwrap(parts.projector)(x), try XCTUnwrap(ModelBundle(directory: whole).projector)(x))
+        XCTAssertEqual(parts.projector?.rows, .fixed(6))
+
+        var bad = meta
+        bad["heads"] = "two"
+        try SafeTensorsWriter.write(part("projector.", strip: true), metadata: bad, to: "\(dir)/projector.safetensors")
+        XCTAssertThrowsError(try ModelBundle(vision: "\(dir)/vision", projector: "\(dir)/projector.safetensors", llm: "\(dir)/llm")) {
+            XCTAssertEqual(($0 as? FluxError)?.code, .modelInvalid)
+            XCTAssertTrue("\($0)".contains("heads 'two'"), "\($0)")
+        }
+    }
+}

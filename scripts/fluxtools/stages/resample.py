@@ -1,0 +1,193 @@
+"""Stage 3 for the slot table (slots.py): the resampler learns to write the table from the frozen
+encoder's cached tokens, then to serve the stage-2 LM's answers.
+
+1. Table: each row's word is a classification target (the clip's true table); no LM involved,
+   so this runs while stage 2 trains. Held-out accuracy per field (shape, motion, ...) tells what
+   the pixels carry through the encoder.
+2. Answers (`--language RUN`, a `stages.language --slot-rows` run): rows = softmax(word logits)
+   @ the LM's embeddings of the table words; the LM's own loss on the cached clips' questions
+   trains the resampler, then (`--lm-lr`) the LM too.
+
+    python -m fluxtools.stages.resample --out RUNS/resample --cache RUNS/cache/cache.pt \\
+        --tokenizer weights/stages/tokenizer.model --max-minutes 20            # 1
+    python -m fluxtools.stages.resample --out RUNS/resample --cache ... --tokenizer ... \\
+        --language RUNS/lang --max-minutes 30                                 # 1, then 2
+"""
+import argparse
+import os
+
+import numpy as np
+import sentencepiece as spm
+import torch
+import torch.nn.functional as F
+
+from ..paths import PROMPTS
+from ..train.prompting import Templates
+from . import language as lang
+from .align import evaluate, example, load_language
+from .common import Run, cosine_lr
+from .slots import Resampler, TableIds, attention_targets, field_accuracy, padded, seen_colours
+
+
+def load_cache(paths):
+    """(training items, held-out items) of one or more caches (align --cache-only); the held-out
+    items are the first cache's."""
+    train, held = [], None
+    for p in paths.split(","):
+        c, h = torch.load(p, weights_only=False)
+        train += c
+        held = h if held is None else held
+    return train, held
+
+
+@torch.no_grad()
+def table_accuracy(model, table, items):
+    model.eval()
+    preds, targets, seen = [], [], []
+    for i in range(0, len(items), 32):
+        chunk = items[i:i + 32]
+        x, mask = padded([it["tokens"].float() for it in chunk])
+        preds.append(model.logits(x, mask).argmax(-1))
+        targets.append(torch.stack([table.columns_of(it["facts"]) for it in chunk]))
+        seen.append(seen_colours(chunk))
+    model.train()
+    return field_accuracy(torch.cat(preds), torch.cat(targets), table.column[table.piece[","]], torch.cat(seen))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", required=True, help="run folder; an existing run resumes")
+    ap.add_argument("--cache", required=True, help="token cache(s) of the frozen encoder (align --cache-only), comma-separated")
+    ap.add_argument("--tokenizer", required=True, help="the stage-2 tokenizer.model (the table's word pieces)")
+    ap.add_argument("--language", default=None, help="stage-2 run (--slot-rows) for the answer phase")
+    ap.add_argument("--max-minutes", type=float, default=30)
+    ap.add_argument("--seed", type=int, default=4)
+    ap.add_argument("--width", type=int, default=256, help="attention width [256]")
+    ap.add_argument("--heads", type=int, default=4)
+    ap.add_argument("--hidden", type=int, default=512, help="MLP hidden width [512]")
+    ap.add_argument("--table-steps", type=int, default=3000)
+    ap.add_argument("--table-batch", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--attend-weight", type=float, default=1.0,
+                    help="weight of the loss that teaches each colour query where its object is [1]")
+    ap.add_argument("--answer-steps", type=int, default=1500)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--lm-lr", type=float, default=1e-4, help="LM learning rate in the answer phase (0: frozen) [1e-4]")
+    ap.add_argument("--lm-after", type=int, default=200, help="answer steps with the LM frozen first [200]")
+    ap.add_argument("--open-share", type=float, default=0.6)
+    ap.add_argument("--short-share", type=float, default=0.3)
+    ap.add_argument("--eval-every", type=int, default=250)
+    ap.add_argument("--threads", type=int, default=1)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    run = Run(a.out, a.max_minutes)
+    cache, held = load_cache(a.cache)
+    sp = spm.SentencePieceProcessor(model_file=a.tokenizer)
+    table = TableIds(sp)
+    c = cache[0]["tokens"].shape[1]
+    state = run.load()
+    words = torch.zeros(len(table.ids), 1)
+    model = Resampler.of(state["resampler"], a.heads) if state else Resampler(c, a.width, a.heads, a.hidden, words)
+    phase, step = (state["phase"], state["step"]) if state else ("table", 0)
+    llm = None
+    if a.language:
+        reader, lstate = load_language(a.language)
+        llm = reader.llm
+        if state and "llm" in state:
+            llm.load_state_dict(state["llm"])
+        # The rows are the LM's own embeddings of the table words (a copy: the LM's table moves on).
+        model.words = llm.get_input_embeddings().weight[torch.tensor(table.ids)].detach().clone()
+
+    def save():
+        st = {"resampler": model.state_dict(), "phase": phase, "step": step, "args": vars(a), "table_ids": table.ids}
+        if llm is not None:
+            st["llm"], st["llm_cfg"] = llm.state_dict(), lstate["llm_cfg"]
+        run.save(st)
+
+    rng = np.random.default_rng(a.seed + step)
+    if phase == "table":
+        opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01)
+        losses = []
+        while step < a.table_steps and not run.expired():
+            for g in opt.param_groups:
+                g["lr"] = cosine_lr(step, a.table_steps, a.lr, 100)
+            chunk = [cache[int(i)] for i in rng.integers(0, len(cache), a.table_batch)]
+            x, mask = padded([it["tokens"].float() for it in chunk])
+            target = torch.stack([table.columns_of(it["facts"]) for it in chunk])
+            z, att = model.logits(x, mask, attention=True)
+            loss = F.cross_entropy(z.flatten(0, 1), target.flatten())
+            if a.attend_weight:
+                # Where each colour's query looks, taught directly: its object's patches (the
+                # encoder reads colour per patch at 92%), so the value path only reads them out.
+                want = attention_targets(chunk, x.shape[1])[:, None]  # [B, 1, colours, N]
+                got = att[:, :, :want.shape[2]].clamp(min=1e-9).log()
+                loss = loss + a.attend_weight * -(want * got).sum(-1).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            step += 1
+            losses.append(loss.item())
+            if step % 50 == 0:
+                run.log(phase=phase, step=step, loss=round(float(np.mean(losses)), 4))
+                losses = []
+            if step % a.eval_every == 0:
+                run.log(phase=phase, step=step, heldout=table_accuracy(model, table, held))
+                save()
+        if step < a.table_steps:
+            save()
+            return
+        run.log(phase=phase, step=step, heldout=table_accuracy(model, table, held), final=True)
+        phase, step = "answer", 0
+        save()
+    if llm is None:
+        return
+
+    tpl = Templates.load(PROMPTS)
+    run.log(phase=phase, step=step, heldout=evaluate(llm, model, sp, tpl, held, 1))
+    for p in llm.parameters():
+        p.requires_grad_(False)
+    popt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.0)
+    lopt = torch.optim.AdamW(llm.parameters(), lr=a.lm_lr, weight_decay=0.01) if a.lm_lr > 0 else None
+    losses = []
+    while not run.expired() and step < a.answer_steps:
+        scale = cosine_lr(step, a.answer_steps, 1.0, 50)
+        for g in popt.param_groups:
+            g["lr"] = a.lr * 0.3 * scale
+        train_lm = lopt is not None and step >= a.lm_after
+        if train_lm:
+            for g in lopt.param_groups:
+                g["lr"] = a.lm_lr * scale
+            for p in llm.parameters():
+                p.requires_grad_(True)
+        chunk = [cache[int(i)] for i in rng.integers(0, len(cache), a.batch)]
+        x, mask = padded([it["tokens"].float() for it in chunk])
+        rows = model(x, mask)
+        seqs = []
+        for j, it in enumerate(chunk):
+            ex = example(it, rng, sp, tpl, open_share=a.open_share, short_share=a.short_share)
+            seqs.append(lang.sequence(llm, ex.before, rows[j], ex.after, ex.target, ex.after_mask))
+        loss = lang.batch_loss(llm, seqs)
+        popt.zero_grad()
+        if train_lm:
+            lopt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(list(model.parameters()) + list(llm.parameters()), 1.0)
+        popt.step()
+        if train_lm:
+            lopt.step()
+        step += 1
+        losses.append(loss.item())
+        if step % 25 == 0:
+            run.log(phase=phase, step=step, loss=round(float(np.mean(losses)), 4), lm=train_lm)
+            losses = []
+        if step % a.eval_every == 0:
+            run.log(phase=phase, step=step, heldout=evaluate(llm, model, sp, tpl, held, 1),
+                    table=table_accuracy(model, table, held))
+            save()
+    save()
+    run.log(phase=phase, step=step, heldout=evaluate(llm, model, sp, tpl, held, 1), final=True)
+
+
+if __name__ == "__main__":
+    main()

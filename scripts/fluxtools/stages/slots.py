@@ -1,0 +1,212 @@
+"""Slot tables: the video as a short fixed table of words, one line per object colour, written by
+a resampler that reads all of FluxViT's tokens (session 8).
+
+Why: with one row group per encoder token (wordrows.py) the small LM must search hundreds of rows
+and learn a dozen question kinds on two CPU cores; in sessions 3-7 it never learnt the mixture.
+Here the video is always 10 lines of 9 words (90 rows whatever the token budget):
+
+    red   circle moves left  large bigger ,   top  left      <- one line per palette colour,
+    green ,      ,     ,     ,     ,      ,   ,    ,            separators where it is absent
+    ...
+    two   moving three objects plain grey ,   ,    ,          <- the scene
+    then  striped beige ,    ,     ,      ,   ,    ,          <- the second shot (a cut)
+
+The lines come in a fixed order, so a question about "the red circle" reads the red line, and a
+colour's line is found by the resampler's red query attending to the red tokens (colour is what the
+encoder reads best, 92% per object). Objects within a shot have distinct colours and shapes
+(synth.scene.new_objects), so a line never holds two objects.
+
+The resampler (Swift: `Projector` type "slot_resampler") is one cross-attention of learned queries
+over the tokens, an MLP, then per row a softmax over the W table words times their embeddings:
+rows are the LM's own word embeddings when the resampler is sure, as in the text stage 2 reads.
+"""
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from ..synth.palette import BG_COLOURS, PATTERNS, SHAPES, SIZE_ORDER
+from .facts import ABSENT, CHANGES, COLOUR_NAMES, MOTIONS, REGIONS
+from .questions import NUMBER
+
+R = 9  # rows (words) per line
+LINES = len(COLOUR_NAMES) + 2  # a line per colour, the scene, the second shot
+SEP = ","
+
+
+def motion_words(motion):
+    if motion == "still":
+        return ["stays", "still"]
+    if motion == "back and forth":
+        return ["back", "forth"]
+    parts = motion.split()
+    return ["moves", motion] if len(parts) == 1 else [parts[0], parts[-1]]  # "up and to the left" -> "up left"
+
+
+def object_line(colour, f):
+    """The words of the object of this colour ({key: value} of facts.objects_of), or separators."""
+    if f is None:
+        return [SEP] * R
+    change = [] if f["change"] == "none" else f["change"].split()
+    words = [colour, f["shape"]] + motion_words(f["motion"]) + [f["size"]] + (change + [SEP, SEP])[:2]
+    return (words + f["end"].split() + [SEP] * R)[:R]
+
+
+def scene_lines(facts):
+    first = [NUMBER[int(facts["moving"])], "moving", NUMBER[int(facts["objects"])], "objects",
+             facts["bg.pattern"]] + facts["bg.colour"].split()
+    second = (["then", facts["bg2.pattern"]] + facts["bg2.colour"].split()) if facts["cut"] == "yes" else []
+    return [(w + [SEP] * R)[:R] for w in (first, second)]
+
+
+def table_words(facts, rng=None, noise=0.0):
+    """[LINES][R] words of a scene's facts (stages.facts.scene_facts); `noise`: the chance that an
+    object's slot takes another value (the encoder's errors), so the LM learns not to trust one word."""
+    lines = []
+    for c in COLOUR_NAMES:
+        f = None
+        if facts[f"{c}.shape"] != ABSENT:
+            f = {k: facts[f"{c}.{k}"] for k in ("shape", "size", "motion", "change", "end")}
+            if rng is not None and noise:
+                for k, values in (("shape", SHAPES), ("size", SIZE_ORDER), ("motion", MOTIONS),
+                                  ("change", CHANGES), ("end", REGIONS)):
+                    if rng.random() < noise:
+                        f[k] = values[int(rng.integers(0, len(values)))]
+        lines.append(object_line(c, f))
+    return lines + scene_lines(facts)
+
+
+def vocabulary():
+    """Every word a table can hold."""
+    words = {SEP, "then", "moving", "objects"}
+    words |= set(COLOUR_NAMES) | set(SHAPES) | set(SIZE_ORDER) | set(PATTERNS) | set(NUMBER)
+    for m in MOTIONS:
+        words |= set(motion_words(m))
+    for phrase in [c for c in CHANGES if c != "none"] + list(REGIONS) + list(BG_COLOURS):
+        words |= set(phrase.split())
+    return sorted(words)
+
+
+class TableIds:
+    """Word -> one tokenizer piece (a word the tokenizer splits is written as its first piece:
+    the table only has to tell values apart), and the W table pieces the resampler chooses from."""
+
+    def __init__(self, sp):
+        self.sp = sp
+        self.piece = {w: (sp.piece_to_id(SEP) if w == SEP else sp.encode(w)[0]) for w in vocabulary()}
+        self.ids = sorted(set(self.piece.values()))  # the W columns of the resampler's word softmax
+        self.column = {t: i for i, t in enumerate(self.ids)}
+        if len(set(self.piece.values())) < len(self.piece):
+            clash = [w for w in self.piece if sum(v == self.piece[w] for v in self.piece.values()) > 1]
+            raise SystemExit(f"table words share a first piece: {sorted(clash)}")
+
+    def ids_of(self, facts, rng=None, noise=0.0):
+        """[LINES * R] token ids."""
+        return torch.tensor([self.piece[w] for line in table_words(facts, rng, noise) for w in line], dtype=torch.long)
+
+    def columns_of(self, facts):
+        """[LINES * R] word columns (the resampler's classification targets)."""
+        return torch.tensor([self.column[self.piece[w]] for line in table_words(facts) for w in line], dtype=torch.long)
+
+
+class Resampler(nn.Module):
+    """Tokens [N, C] -> rows [LINES * R, D]: learned queries attend to the tokens (one layer,
+    `heads` heads), query + attention output go through an MLP to R rows of W word logits each,
+    and each row is softmax(logits) @ words. Mirrors Swift's Projector "slot_resampler"."""
+
+    def __init__(self, c, width, heads, hidden, words, lines=LINES, rows=R):
+        super().__init__()
+        self.heads, self.lines, self.r = heads, lines, rows
+        self.queries = nn.Parameter(torch.randn(lines, width) * 0.5)
+        self.k, self.v = nn.Linear(c, width), nn.Linear(c, width)
+        self.fc1 = nn.Linear(width, hidden)
+        self.fc2 = nn.Linear(hidden, rows * words.shape[0])
+        self.register_buffer("words", words.detach().float().clone())  # [W, D]; the LM's rows, not trained here
+
+    def logits(self, x, mask=None, attention=False):
+        """x [B, N, C] (mask [B, N] True where a token is) -> [B, LINES * R, W] (and the attention
+        [B, heads, LINES, N] when asked)."""
+        b, n, _ = x.shape
+        h, a = self.heads, self.queries.shape[1]
+        q = self.queries.view(1, self.lines, h, a // h).transpose(1, 2)          # [1, h, L, a/h]
+        k = self.k(x).view(b, n, h, a // h).transpose(1, 2)                       # [B, h, N, a/h]
+        v = self.v(x).view(b, n, h, a // h).transpose(1, 2)
+        s = q @ k.transpose(-1, -2) / (a // h) ** 0.5                             # [B, h, L, N]
+        if mask is not None:
+            s = s.masked_fill(~mask[:, None, None, :], float("-inf"))
+        att = s.softmax(-1)
+        o = (att @ v).transpose(1, 2).reshape(b, self.lines, a)
+        z = self.fc2(F.gelu(self.fc1(o + self.queries))).view(b, self.lines * self.r, -1)
+        return (z, att) if attention else z
+
+    def forward(self, x, mask=None):
+        return self.logits(x, mask).softmax(-1) @ self.words
+
+    def rows(self, x, d=None):
+        """[N, C] tokens of one clip -> [LINES * R, D] rows (align.evaluate's projector call)."""
+        return self(x[None])[0]
+
+    @classmethod
+    def of(cls, state, heads):
+        """A resampler shaped as and holding `state` (its state dict)."""
+        m = cls(state["k.weight"].shape[1], state["queries"].shape[1], heads, state["fc1.weight"].shape[0],
+                state["words"], state["queries"].shape[0], state["fc2.weight"].shape[0] // state["words"].shape[0])
+        m.load_state_dict(state)
+        return m
+
+
+def padded(tokens):
+    """[B, N, C] and mask [B, N] of a list of [N_i, C] token tensors."""
+    n = max(t.shape[0] for t in tokens)
+    x = torch.zeros(len(tokens), n, tokens[0].shape[1])
+    mask = torch.zeros(len(tokens), n, dtype=torch.bool)
+    for i, t in enumerate(tokens):
+        x[i, :t.shape[0]], mask[i, :t.shape[0]] = t, True
+    return x, mask
+
+
+def seen_colours(items):
+    """[B, colours] bool: the clip has a kept token on an object of that colour."""
+    t = attention_targets(items, 1 + max(it["objects"].shape[0] for it in items))
+    return t[:, :, 1:].sum(-1) > 0
+
+
+def attention_targets(items, n):
+    """[B, LINES - 2, n] where each colour's query should look: the kept patches on the object of
+    that colour (cache items' `objects` and `records`), the CLS token where there is none."""
+    t = torch.zeros(len(items), len(COLOUR_NAMES), n)
+    for i, it in enumerate(items):
+        colour = torch.as_tensor(it["records"][:, 0]) if len(it["records"]) else torch.zeros(0, dtype=torch.long)
+        obj = it["objects"]
+        on = obj >= 0
+        for c in range(len(COLOUR_NAMES)):
+            where = torch.zeros(obj.shape[0], dtype=torch.bool)
+            where[on] = colour[obj[on]] == c
+            if where.any():
+                t[i, c, 1:1 + obj.shape[0]] = where.float() / where.sum()
+            else:
+                t[i, c, 0] = 1.0
+    return t
+
+
+# Which rows of a line hold which field (object lines; the scene line's own below).
+OBJECT_FIELDS = {"present": [0], "shape": [1], "motion": [2, 3], "size": [4], "change": [5, 6], "end": [7, 8]}
+SCENE_FIELDS = {"moving": [0], "objects": [2], "pattern": [4], "bg colour": [5, 6]}
+
+
+def field_accuracy(pred, target, sep, seen, lines=LINES, r=R):
+    """{field: accuracy} of predicted against true columns [B, LINES * R] (`sep`: the separator's
+    column; `seen` [B, colours]: the object has a kept token): an object field is scored on the
+    lines of objects that have a kept token (selection drops many still ones at small budgets),
+    `present` on all lines; a field is right when all its rows are."""
+    p, t = pred.view(-1, lines, r), target.view(-1, lines, r)
+    objs = lines - 2
+    present = (t[:, :objs, 0] != sep) & seen
+    out = {"seen objects": round(float(seen.sum() / (t[:, :objs, 0] != sep).sum()), 3)}
+    for name, rows in OBJECT_FIELDS.items():
+        ok = (p[:, :objs, rows] == t[:, :objs, rows]).all(-1)
+        out[name] = float(ok.float().mean()) if name == "present" else float(ok[present].float().mean())
+    for name, rows in SCENE_FIELDS.items():
+        out["scene " + name] = float((p[:, objs, rows] == t[:, objs, rows]).all(-1).float().mean())
+    out["cut line"] = float((p[:, objs + 1] == t[:, objs + 1]).all(-1).float().mean())
+    return {k: round(v, 3) for k, v in out.items()}
