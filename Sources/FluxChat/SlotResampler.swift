@@ -8,13 +8,15 @@ import Foundation
 ///
 /// Tensors under the projector prefix: `queries` [L, A], `k.weight`/`v.weight` [A, C],
 /// `k.bias`/`v.bias` [A], `fc1.weight` [H, A], `fc1.bias` [H], `fc2.weight` [R x W, H],
-/// `fc2.bias` [R x W], `words` [W, D].
+/// `fc2.bias` [R x W], `words` [W, D]; optional `tags` [L, D], added to every row of its query's
+/// line (slots.line_tags: each row then says which object it belongs to).
 struct SlotResampler: Sendable {
     let heads: Int, rowsPerQuery: Int
     /// C, A, H, W, D, L of the description above.
     let inputDim: Int, width: Int, hiddenDim: Int, words: Int, outputDim: Int, queryCount: Int
     private let queries: Tensor, kW: Tensor, kB: Tensor, vW: Tensor, vB: Tensor
     private let fc1: Tensor, b1: Tensor, fc2: Tensor, b2: Tensor, table: Tensor
+    private let tags: Tensor?
 
     /// Rows it writes, whatever the token count.
     var outputRows: Int { queryCount * rowsPerQuery }
@@ -57,6 +59,8 @@ struct SlotResampler: Sendable {
         }
         try expect("fc2.weight", [f2[0], h], "rows_per_query x words, hidden")
         try expect("fc2.bias", [f2[0]], "rows_per_query x words")
+        let hasTags = weights.tensors[prefix + "tags"] != nil
+        if hasTags { try expect("tags", [l, w[1]], "queries x words' width") }
         self.heads = heads; self.rowsPerQuery = rowsPerQuery
         inputDim = c; width = a; hiddenDim = h; words = w[0]; outputDim = w[1]; queryCount = l
         queries = try weights.tensor(prefix + "queries")
@@ -65,6 +69,7 @@ struct SlotResampler: Sendable {
         fc1 = try weights.tensor(prefix + "fc1.weight"); b1 = try weights.tensor(prefix + "fc1.bias")
         fc2 = try weights.tensor(prefix + "fc2.weight"); b2 = try weights.tensor(prefix + "fc2.bias")
         table = try weights.tensor(prefix + "words")
+        tags = hasTags ? try weights.tensor(prefix + "tags") : nil
     }
 
     /// Tokens [N, C] (N >= 1) -> rows [L x R, D].
@@ -107,6 +112,18 @@ struct SlotResampler: Sendable {
                 out.withUnsafeMutableBufferPointer { yp in
                     BLAS.gemm(m: l * rowsPerQuery, n: outputDim, k: words, a: zp.baseAddress!, lda: words,
                               b: tp.baseAddress!, ldb: outputDim, c: yp.baseAddress!, ldc: outputDim)
+                }
+            }
+        }
+        if let tags {
+            let r = rowsPerQuery, dd = outputDim
+            out.withUnsafeMutableBufferPointer { yp in
+                tags.withUnsafeBufferPointer { gp in
+                    for line in 0..<l {
+                        for row in 0..<r {
+                            Ops.add(yp.baseAddress! + (line * r + row) * dd, gp.baseAddress! + line * dd, count: dd)
+                        }
+                    }
                 }
             }
         }

@@ -8,7 +8,7 @@ import XCTest
 final class SlotResamplerTests: XCTestCase {
     static let fixture = Fixtures.root.appendingPathComponent("resampler.safetensors").path
     static let names = ["queries", "k.weight", "k.bias", "v.weight", "v.bias", "fc1.weight", "fc1.bias",
-                        "fc2.weight", "fc2.bias", "words"]
+                        "fc2.weight", "fc2.bias", "words", "tags"]
 
     func resampler(_ path: String = fixture, pool: String = "none", inputDim: Int? = 16, rowsPerToken: Int? = nil,
                    heads: Int? = 2, rowsPerQuery: Int? = 2) throws -> Projector {
@@ -29,6 +29,23 @@ final class SlotResamplerTests: XCTestCase {
             XCTAssertEqual(y.shape, [6, 6])
             let diff = zip(y.data, want.data).map { abs($0 - $1) }.max() ?? .infinity
             XCTAssertLessThan(diff, 1e-4, "tokens\(suffix): max abs diff \(diff)")
+        }
+    }
+
+    /// Without `tags` each row lacks its line's tag, and nothing else changes.
+    func testTagsAreAddedToEveryRowOfTheirLine() throws {
+        let file = try SafeTensorsFile(path: Self.fixture)
+        let tags = try file.tensor("projector.tags")
+        let y = try resampler(try variant("untagged", ["tags": nil]))(file.tensor("tokens"))
+        let want = try file.tensor("expected")
+        for row in 0..<6 {
+            for j in 0..<6 {
+                XCTAssertEqual(y.data[row * 6 + j] + tags.data[(row / 2) * 6 + j], want.data[row * 6 + j], accuracy: 1e-4)
+            }
+        }
+        XCTAssertThrowsError(try resampler(try variant("badtags", ["tags": zeros([2, 6])]))) {
+            XCTAssertEqual(($0 as? FluxError)?.code, .modelInvalid)
+            XCTAssertTrue("\($0)".contains("tags"), "\($0)")
         }
     }
 

@@ -29,6 +29,14 @@ def projector_config(input_dim, hidden_dim, output_dim, pool="none", rows_per_to
     return cfg
 
 
+def resampler_config(input_dim, hidden_dim, output_dim, heads, rows_per_query):
+    """The slot table's resampler (stages/slots.py): learned queries over all tokens, rows_per_query
+    rows each, every row a softmax over the table words' embeddings ([W, output_dim])."""
+    return {"type": "slot_resampler", "input_dim": input_dim, "hidden_dim": hidden_dim, "output_dim": output_dim,
+            "pool": "none", "heads": heads, "rows_per_query": rows_per_query,
+            "description": "learned queries attend to all visual tokens; each writes rows_per_query word rows"}
+
+
 def pool_avg2(x):
     """The projector's `avg2` pool as Swift runs it: CLS kept, then the mean of each consecutive
     pair of patch rows (an odd last row alone)."""

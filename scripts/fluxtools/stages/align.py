@@ -75,8 +75,14 @@ def load_encoder(path):
 
 
 def load_language(folder):
+    """(stage-2 Reader, its checkpoint) of a run folder, built with the run's own row kind."""
     state = torch.load(os.path.join(folder, "ckpt.pt"), map_location="cpu", weights_only=False)
-    model = lang.Reader(state["llm_cfg"])
+    args = state["args"]
+    table = None
+    if args.get("slot_rows"):
+        from .slots import TableIds
+        table = TableIds(spm.SentencePieceProcessor(model_file=os.path.join(folder, "tokenizer.model")))
+    model = lang.Reader(state["llm_cfg"], table=table, tagged=bool(args.get("line_tags")))
     model.load_state_dict(state["model"])
     return model, state
 

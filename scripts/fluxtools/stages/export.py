@@ -11,7 +11,7 @@ import os
 import numpy as np
 import torch
 
-from ..bundle import projector_config, write_bundle
+from ..bundle import projector_config, resampler_config, write_bundle
 from ..synth import build, render
 from ..synth.encode import write_gif, write_mp4
 from .align import load_encoder
@@ -75,7 +75,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--encoder", required=True, help="stage-1 run folder or weights (weights/stages/encoder.safetensors)")
     ap.add_argument("--language", required=True, help="stage-2 run folder (tokenizer.model)")
-    ap.add_argument("--align", required=True, help="stage-3 run folder")
+    ap.add_argument("--align", required=True, help="stage-3 run folder (stages.align or stages.resample)")
     ap.add_argument("--out", required=True, help="bundle folder to write")
     ap.add_argument("--dtype", default="f16", choices=["f16", "bf16", "f32"])
     ap.add_argument("--budgets", default=BUDGETS, help=f"budget table K:FxR,... [{BUDGETS}]")
@@ -87,15 +87,22 @@ def main():
     vit, _ = load_encoder(a.encoder)
     st = torch.load(os.path.join(a.align, "ckpt.pt"), map_location="cpu", weights_only=False)
     tensors = {"vision." + k: v for k, v in vit.weights().items()}
-    tensors.update({"projector." + k: v for k, v in st["projector"].items()})
+    proj = st.get("projector") or st["resampler"]
+    tensors.update({"projector." + k: v for k, v in proj.items()})
     tensors.update({"llm." + k: v for k, v in st["llm"].items() if "rotary" not in k})
     vision = dict(vit.cfg_dict)
     vision["budgets"] = parse_budgets(a.budgets)
     vision["default_budget"] = a.default_budget
-    h, c = st["projector"]["fc1.weight"].shape
     d = st["llm_cfg"]["hidden_size"]
-    rows = st["projector"]["fc2.weight"].shape[0] // d  # word rows (--word-rows): wordrows.K per token
-    n = write_bundle(a.out, vision, projector_config(c, h, d, "none", rows), st["llm_cfg"], tensors,
+    if "resampler" in st:
+        words = proj["words"].shape[0]
+        config = resampler_config(proj["k.weight"].shape[1], proj["fc1.weight"].shape[0], d, st["args"]["heads"],
+                                  proj["fc2.weight"].shape[0] // words)
+    else:
+        h, c = proj["fc1.weight"].shape
+        rows = proj["fc2.weight"].shape[0] // d  # word rows (--word-rows): wordrows.K per token
+        config = projector_config(c, h, d, "none", rows)
+    n = write_bundle(a.out, vision, config, st["llm_cfg"], tensors,
                      os.path.join(a.language, "tokenizer.model"), a.dtype,
                      note="python -m fluxtools.stages.export (staged training: encoder, language, align)")
     if a.examples:

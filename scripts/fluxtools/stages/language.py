@@ -34,7 +34,7 @@ from .common import Run, cosine_lr, load_weights, save_weights
 from .facts import (GLOBAL_OFFSETS, GLOBAL_VALUES, OBJECT_OFFSETS, OBJECT_SLOTS, OBJECT_VALUES, global_indices,
                     object_records, scene_facts)
 from .questions import open_questions, question_kind
-from .slots import TableIds
+from .slots import TableIds, line_tags
 from .wordrows import WordIds, oracle_ids
 
 TASKS = task_names()
@@ -91,12 +91,6 @@ def question_example(rng, sp, tpl, task, facts, records, q, cands, ans, kind=Non
     question without options), 'open' (one written from the facts) or 'chat' (1-8 of those as
     follow-up turns); a random kind by the shares when None. `short`: a chat in the bare prompt
     (no system text), the curriculum's first steps."""
-    ex = _question_example(rng, sp, tpl, task, facts, records, q, cands, ans, kind, short, chat_share, mc_share)
-    ex.facts = facts
-    return ex
-
-
-def _question_example(rng, sp, tpl, task, facts, records, q, cands, ans, kind, short, chat_share, mc_share):
     scene = global_indices(facts)
     if kind is None:
         r = rng.random()
@@ -107,7 +101,7 @@ def _question_example(rng, sp, tpl, task, facts, records, q, cands, ans, kind, s
         turns = [qs[int(i)] for i in rng.permutation(len(qs))[:int(rng.integers(1, 9))]]
         before, after, mask, target = chat_ids(sp, tpl, turns, short)
         ex = Example(before, after, target, scene, records, task, kind, turns[-1][1], after_mask=mask)
-        ex.short = short
+        ex.short, ex.facts = short, facts
         return ex
     if kind == "open":
         qs = open_questions(facts, rng)
@@ -117,7 +111,7 @@ def _question_example(rng, sp, tpl, task, facts, records, q, cands, ans, kind, s
     segments = tpl.bare_segments(q) if short else tpl.segments(q, cands)
     before, after = prompt_ids(sp, segments)
     ex = Example(before, after, answer_ids(sp, ans, cands), scene, records, task, kind, ans, cands)
-    ex.short, ex.qkind = short, question_kind(q) if kind == "open" else None
+    ex.short, ex.qkind, ex.facts = short, question_kind(q) if kind == "open" else None, facts
     return ex
 
 
@@ -144,11 +138,13 @@ class Reader(nn.Module):
     """The LM plus what stands in for the video in this stage: scene-slot and object-slot
     embeddings and the filler row of background patches."""
 
-    def __init__(self, llm_cfg, words=None, word_noise=0.0, table=None):
+    def __init__(self, llm_cfg, words=None, word_noise=0.0, table=None, tagged=False):
         super().__init__()
         self.words, self.word_noise = words, word_noise  # WordIds: the video as word rows (wordrows.py)
         self.table = table  # TableIds: the video as a slot table (slots.py)
         self.llm = LlamaForCausalLM(LlamaConfig(**llm_cfg))
+        # Line tags (slots.line_tags), from the colour words' embeddings.
+        self.tags = nn.Parameter(self.llm.get_input_embeddings().weight[table.tag_ids].detach().clone()) if tagged else None
         d = llm_cfg["hidden_size"]
         self.scene = nn.Embedding(GLOBAL_VALUES, d)
         self.obj = nn.Embedding(OBJECT_VALUES, d)
@@ -187,7 +183,8 @@ class Reader(nn.Module):
         the slot rows above."""
         if self.table is not None:
             ids = self.table.ids_of(ex.facts, rng, self.word_noise) if noise else self.table.ids_of(ex.facts)
-            return self.llm.get_input_embeddings()(ids)
+            rows = self.llm.get_input_embeddings()(ids)
+            return rows if self.tags is None else rows + line_tags(self.tags)
         if self.words is None:
             return self.oracle_rows(ex.scene, ex.records, k, rng, noise, short)
         ids = oracle_ids(self.words, ex.scene, ex.records, k, rng, self.word_noise if noise else 0.0)
@@ -299,6 +296,7 @@ def main():
                     help="the video as word rows (wordrows.py) instead of learned slot rows; --rows counts tokens")
     ap.add_argument("--slot-rows", action="store_true",
                     help="the video as the slot table (slots.py): 10 lines of 9 words whatever the budget")
+    ap.add_argument("--line-tags", action="store_true", help="with --slot-rows: every row carries its line's tag (slots.line_tags)")
     ap.add_argument("--word-noise", type=float, default=0.1, help="with --word-rows or --slot-rows: share of corrupted words [0.1]")
     ap.add_argument("--hidden", type=int, default=256)
     ap.add_argument("--layers", type=int, default=4)
@@ -326,7 +324,7 @@ def main():
                                                     a.mlp, 2048, sp.bos_id(), sp.eos_id())
     run_args = state["args"] if state else vars(a)  # a resumed run keeps its own row kind
     model = Reader(cfg, WordIds(sp) if run_args.get("word_rows") else None, run_args.get("word_noise", 0.0),
-                   TableIds(sp) if run_args.get("slot_rows") else None)
+                   TableIds(sp) if run_args.get("slot_rows") else None, bool(run_args.get("line_tags")))
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01)
     step = 0
     if state:

@@ -51,7 +51,8 @@ def table_accuracy(model, table, items):
         targets.append(torch.stack([table.columns_of(it["facts"]) for it in chunk]))
         seen.append(seen_colours(chunk))
     model.train()
-    return field_accuracy(torch.cat(preds), torch.cat(targets), table.column[table.piece[","]], torch.cat(seen))
+    return field_accuracy(torch.cat(preds), torch.cat(targets), table.column[table.piece[","]],
+                          table.column[table.piece["stays"]], torch.cat(seen))
 
 
 def main():
@@ -96,8 +97,11 @@ def main():
         llm = reader.llm
         if state and "llm" in state:
             llm.load_state_dict(state["llm"])
-        # The rows are the LM's own embeddings of the table words (a copy: the LM's table moves on).
+        # The rows are the LM's own embeddings of the table words and its line tags (copies: the
+        # LM's own move on when it trains).
         model.words = llm.get_input_embeddings().weight[torch.tensor(table.ids)].detach().clone()
+        if reader.tags is not None:
+            model.tags = reader.tags.detach().clone()
 
     def save():
         st = {"resampler": model.state_dict(), "phase": phase, "step": step, "args": vars(a), "table_ids": table.ids}
@@ -120,8 +124,10 @@ def main():
             if a.attend_weight:
                 # Where each colour's query looks, taught directly: its object's patches (the
                 # encoder reads colour per patch at 92%), so the value path only reads them out.
-                want = attention_targets(chunk, x.shape[1])[:, None]  # [B, 1, colours, N]
-                got = att[:, :, :want.shape[2]].clamp(min=1e-9).log()
+                # Only the first head: the others stay free to weigh the object's tokens by time
+                # (a direction is where its late patches are against its early ones).
+                want = attention_targets(chunk, x.shape[1])  # [B, colours, N]
+                got = att[:, 0, :want.shape[1]].clamp(min=1e-9).log()
                 loss = loss + a.attend_weight * -(want * got).sum(-1).mean()
             opt.zero_grad()
             loss.backward()

@@ -95,6 +95,8 @@ class TableIds:
         self.sp = sp
         self.piece = {w: (sp.piece_to_id(SEP) if w == SEP else sp.encode(w)[0]) for w in vocabulary()}
         self.ids = sorted(set(self.piece.values()))  # the W columns of the resampler's word softmax
+        # Each line's tag starts as its colour word's embedding (line_tags).
+        self.tag_ids = [self.piece[w] for w in COLOUR_NAMES + ["moving", "then"]]
         self.column = {t: i for i, t in enumerate(self.ids)}
         if len(set(self.piece.values())) < len(self.piece):
             clash = [w for w in self.piece if sum(v == self.piece[w] for v in self.piece.values()) > 1]
@@ -109,13 +111,27 @@ class TableIds:
         return torch.tensor([self.column[self.piece[w]] for line in table_words(facts) for w in line], dtype=torch.long)
 
 
+def line_tags(tags, rows=R):
+    """[LINES, D] line tags -> [LINES * R, D]: every row of a line carries its line's tag.
+
+    Why: with the word alone in a row, "What shape is the blue object?" needs the LM to find
+    "blue" and copy the word after it (an induction head, which the small LM had not formed after
+    500 steps: it answered "triangle" to every shape question). With the line's tag added to every
+    row, the shape row itself says "blue", so the answer is one attention lookup."""
+    return tags.repeat_interleave(rows, 0)
+
+
 class Resampler(nn.Module):
     """Tokens [N, C] -> rows [LINES * R, D]: learned queries attend to the tokens (one layer,
     `heads` heads), query + attention output go through an MLP to R rows of W word logits each,
-    and each row is softmax(logits) @ words. Mirrors Swift's Projector "slot_resampler"."""
+    and each row is softmax(logits) @ words (+ its line's tag when `tags` is set). Mirrors
+    Swift's Projector "slot_resampler"."""
 
-    def __init__(self, c, width, heads, hidden, words, lines=LINES, rows=R):
+    def __init__(self, c, width, heads, hidden, words, lines=LINES, rows=R, tags=None):
         super().__init__()
+        # [LINES, D], the LM's line tags (None: untagged; a buffer either way, so a tensor assigned
+        # later is saved with the state).
+        self.register_buffer("tags", None if tags is None else tags.detach().float().clone())
         self.heads, self.lines, self.r = heads, lines, rows
         self.queries = nn.Parameter(torch.randn(lines, width) * 0.5)
         self.k, self.v = nn.Linear(c, width), nn.Linear(c, width)
@@ -140,7 +156,8 @@ class Resampler(nn.Module):
         return (z, att) if attention else z
 
     def forward(self, x, mask=None):
-        return self.logits(x, mask).softmax(-1) @ self.words
+        rows = self.logits(x, mask).softmax(-1) @ self.words
+        return rows if self.tags is None else rows + line_tags(self.tags, self.r)
 
     def rows(self, x, d=None):
         """[N, C] tokens of one clip -> [LINES * R, D] rows (align.evaluate's projector call)."""
@@ -150,7 +167,8 @@ class Resampler(nn.Module):
     def of(cls, state, heads):
         """A resampler shaped as and holding `state` (its state dict)."""
         m = cls(state["k.weight"].shape[1], state["queries"].shape[1], heads, state["fc1.weight"].shape[0],
-                state["words"], state["queries"].shape[0], state["fc2.weight"].shape[0] // state["words"].shape[0])
+                state["words"], state["queries"].shape[0], state["fc2.weight"].shape[0] // state["words"].shape[0],
+                state.get("tags"))
         m.load_state_dict(state)
         return m
 
@@ -194,9 +212,10 @@ OBJECT_FIELDS = {"present": [0], "shape": [1], "motion": [2, 3], "size": [4], "c
 SCENE_FIELDS = {"moving": [0], "objects": [2], "pattern": [4], "bg colour": [5, 6]}
 
 
-def field_accuracy(pred, target, sep, seen, lines=LINES, r=R):
+def field_accuracy(pred, target, sep, still, seen, lines=LINES, r=R):
     """{field: accuracy} of predicted against true columns [B, LINES * R] (`sep`: the separator's
-    column; `seen` [B, colours]: the object has a kept token): an object field is scored on the
+    column, `still` the column of "stays"; `seen` [B, colours]: the object has a kept token): an
+    object field is scored on the
     lines of objects that have a kept token (selection drops many still ones at small budgets),
     `present` on all lines; a field is right when all its rows are."""
     p, t = pred.view(-1, lines, r), target.view(-1, lines, r)
@@ -206,6 +225,8 @@ def field_accuracy(pred, target, sep, seen, lines=LINES, r=R):
     for name, rows in OBJECT_FIELDS.items():
         ok = (p[:, :objs, rows] == t[:, :objs, rows]).all(-1)
         out[name] = float(ok.float().mean()) if name == "present" else float(ok[present].float().mean())
+    moving = present & (t[:, :objs, 2] != still)
+    out["mover motion"] = float((p[:, :objs, 2:4] == t[:, :objs, 2:4]).all(-1)[moving].float().mean())
     for name, rows in SCENE_FIELDS.items():
         out["scene " + name] = float((p[:, objs, rows] == t[:, objs, rows]).all(-1).float().mean())
     out["cut line"] = float((p[:, objs + 1] == t[:, objs + 1]).all(-1).float().mean())

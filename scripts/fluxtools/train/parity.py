@@ -45,7 +45,7 @@ GIF_FPS = 25.0  # the rate FluxVideo assumes for gifs (it only matters with star
 
 class BundleModel(nn.Module):
     """A bundle as the Swift engine runs it: FluxViT -> pool (none | avg2) -> fc1 -> GELU (erf)
-    -> fc2 -> the Llama's input embeddings."""
+    -> fc2 (or the slot_resampler of stages/slots.py) -> the Llama's input embeddings."""
 
     def __init__(self, cfg, tensors, llm=None):
         super().__init__()
@@ -59,14 +59,20 @@ class BundleModel(nn.Module):
             for name, p in self.vision.weights().items():
                 p.copy_(vt[name])
         pc = cfg["projector"]
-        if pc.get("type", "mlp2x_gelu") != "mlp2x_gelu" or pc.get("pool", "none") not in ("none", "avg2"):
+        self.resampler = None
+        if pc.get("type") == "slot_resampler":
+            from ..stages.slots import Resampler
+            state = {k[len("projector."):]: v.float() for k, v in tensors.items() if k.startswith("projector.")}
+            self.resampler = Resampler.of(state, pc["heads"])
+        elif pc.get("type", "mlp2x_gelu") != "mlp2x_gelu" or pc.get("pool", "none") not in ("none", "avg2"):
             raise SystemExit(f"projector {pc.get('type')} / pool {pc.get('pool')}: not supported")
-        self.pool = pc.get("pool", "none")
-        self.fc1 = nn.Linear(pc["input_dim"], pc["hidden_dim"])
-        self.out_dim = pc["output_dim"]
-        self.fc2 = nn.Linear(pc["hidden_dim"], pc["output_dim"] * pc.get("rows_per_token", 1))
-        for name, lin in (("fc1", self.fc1), ("fc2", self.fc2)):
-            lin.load_state_dict({"weight": tensors[f"projector.{name}.weight"], "bias": tensors[f"projector.{name}.bias"]})
+        else:
+            self.pool = pc.get("pool", "none")
+            self.fc1 = nn.Linear(pc["input_dim"], pc["hidden_dim"])
+            self.out_dim = pc["output_dim"]
+            self.fc2 = nn.Linear(pc["hidden_dim"], pc["output_dim"] * pc.get("rows_per_token", 1))
+            for name, lin in (("fc1", self.fc1), ("fc2", self.fc2)):
+                lin.load_state_dict({"weight": tensors[f"projector.{name}.weight"], "bias": tensors[f"projector.{name}.bias"]})
         if llm is not None:  # the bundle's GGUF language model, loaded by transformers
             self.llm = llm
             return
@@ -79,6 +85,8 @@ class BundleModel(nn.Module):
 
     def visual_rows(self, px, budget):
         tokens, kept = self.vision(px, budget)
+        if self.resampler is not None:
+            return self.resampler.rows(tokens), kept
         if self.pool == "avg2":
             tokens = pool_avg2(tokens)
         return self.fc2(F.gelu(self.fc1(tokens))).reshape(-1, self.out_dim), kept
