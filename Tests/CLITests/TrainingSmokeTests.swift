@@ -17,8 +17,8 @@ final class TrainingSmokeTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: out) }
         let stages = run(python, ["-m", "fluxtools.stages.smoke", "--out", out.path], cwd: scripts)
         XCTAssertEqual(stages.status, 0, stages.output)
-        for name in ["stage 1 encoder", "stage 2 language", "stage 3 align", "export", "stage 2 language, word rows",
-                     "word projector", "stage 3 align, word rows", "export, word rows"] {
+        for name in ["stage 1 encoder", "stage 2 language", "stage 3 align", "export", "stage 2 language, slot table",
+                     "stage 3 resampler", "export, slot table"] {
             XCTAssertTrue(stages.output.contains("\(name): ok"), stages.output)
         }
         let bundle = out.appendingPathComponent("bundle").path
@@ -32,13 +32,16 @@ final class TrainingSmokeTests: XCTestCase {
         XCTAssertEqual(stats["visual_tokens"] as? Int, 17)
         XCTAssertLessThanOrEqual(stats["generated_tokens"] as? Int ?? 99, 4)
 
-        // The word-row bundle: ten rows per visual token reach the LM.
-        let w = try CLI.run(["ask", "--model", out.appendingPathComponent("wbundle").path, "--video",
-                             "weights/examples/01_purple_star_up.mp4", "--max-tokens", "4", "--json", "How many objects move?"])
-        XCTAssertEqual(w.status, 0, w.stderr)
-        let wreply = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(w.stdout.utf8)) as? [String: Any])
-        let wstats = try XCTUnwrap(wreply["stats"] as? [String: Any])
-        XCTAssertEqual(wstats["visual_tokens"] as? Int, 17 * 10)
+        // The slot-table bundle: its fixed table (10 lines of 9 rows) reaches the LM whatever the budget.
+        for budget in ["16", "32"] {
+            let w = try CLI.run(["ask", "--model", out.appendingPathComponent("sbundle").path, "--video",
+                                 "weights/examples/01_purple_star_up.mp4", "--budget", budget, "--max-tokens", "4", "--json",
+                                 "How many objects move?"])
+            XCTAssertEqual(w.status, 0, w.stderr)
+            let wreply = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(w.stdout.utf8)) as? [String: Any])
+            let wstats = try XCTUnwrap(wreply["stats"] as? [String: Any])
+            XCTAssertEqual(wstats["visual_tokens"] as? Int, 90, "budget \(budget)")
+        }
     }
 
     /// Runs a program found on PATH; stdout and stderr together.

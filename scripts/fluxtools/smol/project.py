@@ -1,13 +1,10 @@
 """The word projector: mlp2x_gelu from each frozen-encoder token to its K word rows, regressed on
-the cached tokens' stage-1 labels. For fluxchat-smol (`--gguf`) the rows are SmolLM2's own
-embeddings of "red circle moves left," (words.py), read by the adapter (adapt.py); for
-fluxchat-tiny (`--language`, a stages.language run trained with `--word-rows`) the small LM's
-embeddings of "red circle moves left large bigger red circle," (stages/wordrows.py). No LM pass:
-the rows are targets, so it trains in minutes.
+the cached tokens' stage-1 labels: the rows are SmolLM2's own embeddings of "red circle moves
+left," (words.py), read by the adapter (adapt.py). No LM pass: the rows are targets, so it trains
+in minutes.
 
     python -m fluxtools.smol.project --out RUNS/project --gguf SmolLM2-135M-Instruct.Q4_1.gguf \
         --cache RUNS/smol/cache.pt --max-minutes 10
-    python -m fluxtools.smol.project --out RUNS/tiny-project --language RUNS/words --cache RUNS/smol/cache.pt
 
 Held-out: each row decoded to its nearest word embedding, per slot (scene, colour, shape, motion)
 and per object by majority over its patches.
@@ -15,12 +12,10 @@ and per object by majority over its patches.
 import argparse
 
 import numpy as np
-import sentencepiece as spm
 import torch
 import torch.nn.functional as F
 
-from ..stages import wordrows
-from ..stages.align import Projector, load_language
+from ..stages.align import Projector
 from ..stages.common import Run, cosine_lr, save_weights
 from . import chatml, words
 
@@ -38,13 +33,6 @@ class Targets:
         vocab = words.Vocab(tok)
         return cls(lm.get_input_embeddings().weight.detach(), words.K, vocab.sep,
                    lambda it: words.target_ids(vocab, it), {"colour": 0, "shape": 1, "motion": 3})
-
-    @classmethod
-    def tiny(cls, run):
-        reader, _ = load_language(run)
-        w = wordrows.WordIds(spm.SentencePieceProcessor(model_file=f"{run}/tokenizer.model"))
-        return cls(reader.llm.get_input_embeddings().weight.detach(), wordrows.K, w.sep,
-                   lambda it: wordrows.item_ids(w, it), {"colour": 0, "shape": 1, "motion": 3, "size": 4})
 
     def batches(self, items):
         """(tokens [N, C], target ids [N, K]) of every cached item, concatenated."""
@@ -77,9 +65,7 @@ def evaluate(proj, x, y, t):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True)
-    lm = ap.add_mutually_exclusive_group(required=True)
-    lm.add_argument("--gguf", help="SmolLM2's GGUF file (fluxchat-smol)")
-    lm.add_argument("--language", help="a stages.language run trained with --word-rows (fluxchat-tiny)")
+    ap.add_argument("--gguf", required=True, help="SmolLM2's GGUF file")
     ap.add_argument("--cache", required=True, help="a smol.train token cache (tokens of the encoder to project)")
     ap.add_argument("--max-minutes", type=float, default=15)
     ap.add_argument("--steps", type=int, default=3000)
@@ -93,7 +79,7 @@ def main():
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     run = Run(a.out, a.max_minutes)
-    t = Targets.smol(a.gguf) if a.gguf else Targets.tiny(a.language)
+    t = Targets.smol(a.gguf)
     emb = t.emb
     cache, held = torch.load(a.cache, weights_only=False)
     c = cache[0]["tokens"].shape[1]

@@ -11,7 +11,7 @@ import torch
 
 from ..stages.facts import OBJECT_SLOTS
 from ..stages.questions import NUMBER
-from ..stages.wordrows import motion_words
+from ..stages.slots import motion_words
 
 K = 5  # rows per encoder token
 SEP = ","

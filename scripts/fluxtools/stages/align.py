@@ -82,7 +82,7 @@ def load_language(folder):
     if args.get("slot_rows"):
         from .slots import TableIds
         table = TableIds(spm.SentencePieceProcessor(model_file=os.path.join(folder, "tokenizer.model")))
-    model = lang.Reader(state["llm_cfg"], table=table, tagged=bool(args.get("line_tags")))
+    model = lang.Reader(state["llm_cfg"], table, tagged=bool(args.get("line_tags")))
     model.load_state_dict(state["model"])
     return model, state
 
@@ -198,9 +198,6 @@ def main():
     ap.add_argument("--open-share", type=float, default=0.6, help="open questions in the answer phase [0.6]")
     ap.add_argument("--short-share", type=float, default=0.3, help="of those, asked in the bare prompt [0.3]")
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--words", default=None,
-                    help="a word projector run (smol.project --language) for a --word-rows language run: "
-                         "starts from it, no regression phase")
     ap.add_argument("--cache", default=None, help="a token cache made by another run (its cache.pt)")
     ap.add_argument("--cache-only", action="store_true",
                     help="build the token cache and stop (needs only the encoder: runs while stage 2 finishes)")
@@ -220,11 +217,6 @@ def main():
     proj = Projector(vit.cfg.embed_dim, a.hidden, d)
     state = run.load()
     phase, step = "regress", 0
-    if a.words and not state:
-        st = torch.load(os.path.join(a.words, "ckpt.pt"), map_location="cpu", weights_only=False)
-        proj = Projector.of(st["projector"])
-        phase = "answer"
-        run.log(phase=phase, step=step, heldout=evaluate(llm, proj, sp, tpl, held, 1))
     if state:
         proj = Projector.of(state["projector"])
         llm.load_state_dict(state["llm"])

@@ -100,8 +100,7 @@ def main():
                                   proj["fc2.weight"].shape[0] // words)
     else:
         h, c = proj["fc1.weight"].shape
-        rows = proj["fc2.weight"].shape[0] // d  # word rows (--word-rows): wordrows.K per token
-        config = projector_config(c, h, d, "none", rows)
+        config = projector_config(c, h, d, "none")
     n = write_bundle(a.out, vision, config, st["llm_cfg"], tensors,
                      os.path.join(a.language, "tokenizer.model"), a.dtype,
                      note="python -m fluxtools.stages.export (staged training: encoder, language, align)")

@@ -35,7 +35,6 @@ from .facts import (GLOBAL_OFFSETS, GLOBAL_VALUES, OBJECT_OFFSETS, OBJECT_SLOTS,
                     object_records, scene_facts)
 from .questions import open_questions, question_kind
 from .slots import TableIds, line_tags
-from .wordrows import WordIds, oracle_ids
 
 TASKS = task_names()
 
@@ -138,10 +137,9 @@ class Reader(nn.Module):
     """The LM plus what stands in for the video in this stage: scene-slot and object-slot
     embeddings and the filler row of background patches."""
 
-    def __init__(self, llm_cfg, words=None, word_noise=0.0, table=None, tagged=False):
+    def __init__(self, llm_cfg, table=None, word_noise=0.0, tagged=False):
         super().__init__()
-        self.words, self.word_noise = words, word_noise  # WordIds: the video as word rows (wordrows.py)
-        self.table = table  # TableIds: the video as a slot table (slots.py)
+        self.table, self.word_noise = table, word_noise  # TableIds: the video as a slot table (slots.py)
         self.llm = LlamaForCausalLM(LlamaConfig(**llm_cfg))
         # Line tags (slots.line_tags), from the colour words' embeddings.
         self.tags = nn.Parameter(self.llm.get_input_embeddings().weight[table.tag_ids].detach().clone()) if tagged else None
@@ -178,17 +176,13 @@ class Reader(nn.Module):
         return torch.cat([self.scene_row(scene)[None], rows], 0)
 
     def rows(self, ex, k, rng, noise=0.02, short=False):
-        """The video's rows for one item: word rows (the LM's own embeddings of the scene's words,
-        wordrows.py) when `self.words` is set, the slot table (slots.py) when `self.table` is, else
-        the slot rows above."""
+        """The video's rows for one item: the slot table (slots.py: the LM's own embeddings of the
+        scene's words) when `self.table` is set, else the slot rows above."""
         if self.table is not None:
             ids = self.table.ids_of(ex.facts, rng, self.word_noise) if noise else self.table.ids_of(ex.facts)
             rows = self.llm.get_input_embeddings()(ids)
             return rows if self.tags is None else rows + line_tags(self.tags)
-        if self.words is None:
-            return self.oracle_rows(ex.scene, ex.records, k, rng, noise, short)
-        ids = oracle_ids(self.words, ex.scene, ex.records, k, rng, self.word_noise if noise else 0.0)
-        return self.llm.get_input_embeddings()(ids.reshape(-1))
+        return self.oracle_rows(ex.scene, ex.records, k, rng, noise, short)
 
 
 def sequence(llm, before, rows, after, target, after_mask=None):
@@ -292,12 +286,10 @@ def main():
     ap.add_argument("--curriculum-steps", type=int, default=500, help="steps of bare prompts first [500]")
     ap.add_argument("--short-share", type=float, default=0.4,
                     help="share of bare-prompt open questions after the curriculum, to keep the reading signal [0.4]")
-    ap.add_argument("--word-rows", action="store_true",
-                    help="the video as word rows (wordrows.py) instead of learned slot rows; --rows counts tokens")
     ap.add_argument("--slot-rows", action="store_true",
                     help="the video as the slot table (slots.py): 10 lines of 9 words whatever the budget")
     ap.add_argument("--line-tags", action="store_true", help="with --slot-rows: every row carries its line's tag (slots.line_tags)")
-    ap.add_argument("--word-noise", type=float, default=0.1, help="with --word-rows or --slot-rows: share of corrupted words [0.1]")
+    ap.add_argument("--word-noise", type=float, default=0.1, help="with --slot-rows: share of corrupted words [0.1]")
     ap.add_argument("--hidden", type=int, default=256)
     ap.add_argument("--layers", type=int, default=4)
     ap.add_argument("--heads", type=int, default=4)
@@ -323,8 +315,8 @@ def main():
     cfg = state["llm_cfg"] if state else init_cfg or llm_config(sp.get_piece_size(), a.hidden, a.layers, a.heads, a.heads,
                                                     a.mlp, 2048, sp.bos_id(), sp.eos_id())
     run_args = state["args"] if state else vars(a)  # a resumed run keeps its own row kind
-    model = Reader(cfg, WordIds(sp) if run_args.get("word_rows") else None, run_args.get("word_noise", 0.0),
-                   TableIds(sp) if run_args.get("slot_rows") else None, bool(run_args.get("line_tags")))
+    model = Reader(cfg, TableIds(sp) if run_args.get("slot_rows") else None, run_args.get("word_noise", 0.0),
+                   bool(run_args.get("line_tags")))
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01)
     step = 0
     if state:

@@ -1,7 +1,7 @@
 """Slot tables: the video as a short fixed table of words, one line per object colour, written by
 a resampler that reads all of FluxViT's tokens (session 8).
 
-Why: with one row group per encoder token (wordrows.py) the small LM must search hundreds of rows
+Why: with a group of word rows per encoder token (session 7) the small LM must search hundreds of rows
 and learn a dozen question kinds on two CPU cores; in sessions 3-7 it never learnt the mixture.
 Here the video is always 10 lines of 9 words (90 rows whatever the token budget):
 

@@ -39,20 +39,18 @@ def main():
           "--hidden", 32, "--eval-every", 2)
     stage("export", "export", "--encoder", enc, "--language", lang, "--align", align, "--out", bundle,
           "--budgets", "16:4x56,32:4x56", "--default-budget", 16)
-    # The word-row recipe (stages/wordrows.py): stage 2 on words, the word projector, stage 3 from it.
-    wlang, wproj, walign, wbundle = (os.path.join(a.out, n) for n in ("words", "project", "walign", "wbundle"))
-    stage("stage 2 language, word rows", "language", "--out", wlang, "--tokenizer", TOKENIZER, "--word-rows",
-          "--max-steps", 2, "--batch", 2, "--hidden", 32, "--layers", 1, "--heads", 2, "--mlp", 64, "--rows", "2,8",
+    # The slot-table recipe (stages/slots.py): stage 2 on the table, the resampler (table, then answers).
+    slang, sres, sbundle = (os.path.join(a.out, n) for n in ("slots", "resample", "sbundle"))
+    stage("stage 2 language, slot table", "language", "--out", slang, "--tokenizer", TOKENIZER, "--slot-rows",
+          "--line-tags", "--max-steps", 2, "--batch", 2, "--hidden", 32, "--layers", 1, "--heads", 2, "--mlp", 64,
           "--curriculum-steps", 1, "--eval-per-task", 1, "--eval-every", 2)
-    stage("word projector", "project", "--out", wproj, "--language", wlang, "--cache", os.path.join(align, "cache.pt"),
-          "--steps", 2, "--batch", 8, "--hidden", 32, package="smol")
-    stage("stage 3 align, word rows", "align", "--out", walign, "--encoder", enc, "--language", wlang, "--words", wproj,
-          "--cache", os.path.join(align, "cache.pt"), "--answer-steps", 2, "--lm-after", 1, "--batch", 2,
-          "--eval-every", 2)
-    stage("export, word rows", "export", "--encoder", enc, "--language", wlang, "--align", walign, "--out", wbundle,
+    stage("stage 3 resampler", "resample", "--out", sres, "--cache", os.path.join(align, "cache.pt"), "--tokenizer",
+          TOKENIZER, "--language", slang, "--width", 16, "--heads", 2, "--hidden", 32, "--table-steps", 2,
+          "--table-batch", 4, "--answer-steps", 2, "--lm-after", 1, "--batch", 2, "--eval-every", 2)
+    stage("export, slot table", "export", "--encoder", enc, "--language", slang, "--align", sres, "--out", sbundle,
           "--budgets", "16:4x56,32:4x56", "--default-budget", 16)
     print(f"bundle: {bundle}")
-    print(f"bundle: {wbundle}")
+    print(f"bundle: {sbundle}")
 
 
 if __name__ == "__main__":
