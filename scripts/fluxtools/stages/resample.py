@@ -96,12 +96,13 @@ def main():
         reader, lstate = load_language(a.language)
         llm = reader.llm
         if state and "llm" in state:
-            llm.load_state_dict(state["llm"])
-        # The rows are the LM's own embeddings of the table words and its line tags (copies: the
-        # LM's own move on when it trains).
-        model.words = llm.get_input_embeddings().weight[torch.tensor(table.ids)].detach().clone()
-        if reader.tags is not None:
-            model.tags = reader.tags.detach().clone()
+            llm.load_state_dict(state["llm"])  # a resumed answer phase: its resampler keeps its own rows
+        else:
+            # The rows are the stage-2 LM's embeddings of the table words and its line tags (copies:
+            # the LM's own move on when it trains).
+            model.words = llm.get_input_embeddings().weight[torch.tensor(table.ids)].detach().clone()
+            if reader.tags is not None:
+                model.tags = reader.tags.detach().clone()
 
     def save():
         st = {"resampler": model.state_dict(), "phase": phase, "step": step, "args": vars(a), "table_ids": table.ids}
