@@ -31,6 +31,7 @@ from . import language as lang
 from ..train.data import pixels, segment_midpoints
 from .common import Run, cosine_lr, embed_and_select, encode_batch, load_weights, yuv420
 from .facts import global_indices, object_geometry, object_records, patch_objects, scene_facts
+from .slots import TableIds
 
 TASKS = task_names()
 
@@ -80,7 +81,6 @@ def load_language(folder):
     args = state["args"]
     table = None
     if args.get("slot_rows"):
-        from .slots import TableIds
         table = TableIds(spm.SentencePieceProcessor(model_file=os.path.join(folder, "tokenizer.model")))
     model = lang.Reader(state["llm_cfg"], table, tagged=bool(args.get("line_tags")))
     model.load_state_dict(state["model"])

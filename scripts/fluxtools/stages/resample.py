@@ -48,7 +48,7 @@ def table_accuracy(model, table, items):
         chunk = items[i:i + 32]
         x, mask = padded([it["tokens"].float() for it in chunk])
         preds.append(model.logits(x, mask).argmax(-1))
-        targets.append(torch.stack([table.columns_of(it["facts"]) for it in chunk]))
+        targets.append(torch.stack([it["table"] for it in chunk]))
         seen.append(seen_colours(chunk))
     model.train()
     return field_accuracy(torch.cat(preds), torch.cat(targets), table.column[table.piece[","]],
@@ -86,6 +86,8 @@ def main():
     cache, held = load_cache(a.cache)
     sp = spm.SentencePieceProcessor(model_file=a.tokenizer)
     table = TableIds(sp)
+    for it in cache + held:  # each clip's true table, the word targets of every step that draws it
+        it["table"] = table.columns_of(it["facts"])
     c = cache[0]["tokens"].shape[1]
     state = run.load()
     words = torch.zeros(len(table.ids), 1)
@@ -119,7 +121,7 @@ def main():
                 g["lr"] = cosine_lr(step, a.table_steps, a.lr, 100)
             chunk = [cache[int(i)] for i in rng.integers(0, len(cache), a.table_batch)]
             x, mask = padded([it["tokens"].float() for it in chunk])
-            target = torch.stack([table.columns_of(it["facts"]) for it in chunk])
+            target = torch.stack([it["table"] for it in chunk])
             z, att = model.logits(x, mask, attention=True)
             loss = F.cross_entropy(z.flatten(0, 1), target.flatten())
             if a.attend_weight:

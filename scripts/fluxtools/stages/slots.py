@@ -183,10 +183,19 @@ def padded(tokens):
     return x, mask
 
 
+def on_colour(item):
+    """[colours, K'] bool: which kept patches of a cache item lie on the object of each colour."""
+    obj, records = item["objects"], item["records"]
+    colour = torch.full_like(obj, -1)
+    if len(records):
+        on = obj >= 0
+        colour[on] = torch.as_tensor(records[:, 0])[obj[on]]
+    return colour[None] == torch.arange(len(COLOUR_NAMES))[:, None]
+
+
 def seen_colours(items):
     """[B, colours] bool: the clip has a kept token on an object of that colour."""
-    t = attention_targets(items, 1 + max(it["objects"].shape[0] for it in items))
-    return t[:, :, 1:].sum(-1) > 0
+    return torch.stack([on_colour(it).any(-1) for it in items])
 
 
 def attention_targets(items, n):
@@ -194,16 +203,10 @@ def attention_targets(items, n):
     that colour (cache items' `objects` and `records`), the CLS token where there is none."""
     t = torch.zeros(len(items), len(COLOUR_NAMES), n)
     for i, it in enumerate(items):
-        colour = torch.as_tensor(it["records"][:, 0]) if len(it["records"]) else torch.zeros(0, dtype=torch.long)
-        obj = it["objects"]
-        on = obj >= 0
-        for c in range(len(COLOUR_NAMES)):
-            where = torch.zeros(obj.shape[0], dtype=torch.bool)
-            where[on] = colour[obj[on]] == c
-            if where.any():
-                t[i, c, 1:1 + obj.shape[0]] = where.float() / where.sum()
-            else:
-                t[i, c, 0] = 1.0
+        where = on_colour(it).float()
+        count = where.sum(-1, keepdim=True)
+        t[i, :, 1:1 + where.shape[1]] = where / count.clamp(min=1)
+        t[i, :, 0] = (count[:, 0] == 0).float()
     return t
 
 
