@@ -69,7 +69,7 @@ public final class ChatEngine {
         let t1 = Timing.nowMs()
         let (vision, projector) = try bundle.videoParts()
         let out = try vision.encode(pixels: clip.pixels, plan: p)
-        let embeddings = try projector(out.tokens)
+        let embeddings = try projector(out)
         let t2 = Timing.nowMs()
         let v = EncodedVideo(serial: videos.newSerial(), key: key, embeddings: embeddings, frames: clip.frames,
                              timestamps: clip.timestamps, kept: out.kept, gridT: out.gridT, gridL: out.gridL,

@@ -40,7 +40,7 @@ extension ChatEngine {
         let parts = try bundle.videoParts()
         t = Timing.nowMs()
         let out = try parts.vision.encode(pixels: clip.pixels, plan: p)
-        let embeddings = try parts.projector(out.tokens)
+        let embeddings = try parts.projector(out)
         r.encodeMs = Timing.nowMs() - t
         r.visualTokens = embeddings.rows
 

@@ -1,4 +1,5 @@
 import FluxCore
+import FluxViT
 import Foundation
 
 /// Maps FluxViT tokens [1 + K', C] into the language model's embedding space [V, D]. Two kinds:
@@ -121,7 +122,7 @@ public final class Projector: @unchecked Sendable {
         case .mlp: f.append(("rows_per_token", .int(rowsPerToken ?? 1)))
         case .slots(let s):
             f += [("heads", .int(s.heads)), ("rows_per_query", .int(s.rowsPerQuery)), ("queries", .int(s.queryCount)),
-                  ("words", .int(s.words)), ("rows", .int(s.outputRows))]
+                  ("words", .int(s.words)), ("rows", .int(s.outputRows)), ("positions", .bool(s.readsPositions))]
         }
         return .object(f)
     }
@@ -143,14 +144,34 @@ public final class Projector: @unchecked Sendable {
         }
     }
 
-    /// Projects encoder tokens [N, C] to [outputRows(N), D].
-    public func callAsFunction(_ tokens: Tensor) throws -> Tensor {
+    /// Projects the encoder's output (its tokens, and where they lie for a resampler that reads positions).
+    public func callAsFunction(_ encoded: FluxViTOutput) throws -> Tensor {
+        var positions: Tensor?
+        if case .slots(let resampler) = kernel, resampler.readsPositions {
+            positions = try SlotResampler.positionFeatures(kept: encoded.kept, gridT: encoded.gridT, gridL: encoded.gridL)
+        }
+        return try self(encoded.tokens, positions: positions)
+    }
+
+    /// Whether the projection needs the tokens' positions (a slot_resampler with kp/vp).
+    public var readsPositions: Bool {
+        if case .slots(let resampler) = kernel { return resampler.readsPositions }
+        return false
+    }
+
+    /// Position features [1 + K, 5] of a kept-patch list (what `callAsFunction(FluxViTOutput)` passes).
+    public static func positionFeatures(kept: [Int], gridT: Int, gridL: Int) throws -> Tensor {
+        try SlotResampler.positionFeatures(kept: kept, gridT: gridT, gridL: gridL)
+    }
+
+    /// Projects encoder tokens [N, C] to [outputRows(N), D]; `positions` [N, 5] where `readsPositions`.
+    public func callAsFunction(_ tokens: Tensor, positions: Tensor? = nil) throws -> Tensor {
         guard tokens.rank == 2, tokens.lastDim == inputDim else {
             throw FluxError(.internal, "projector: expected tokens [N, \(inputDim)], got \(tokens.shape)")
         }
         switch kernel {
         case .slots(let resampler):
-            return try resampler(tokens)
+            return try resampler(tokens, positions: positions)
         case .mlp(let fc1, let b1, let fc2, let b2):
             let r = rowsPerToken ?? 1
             var h = BLAS.linear(pooled(tokens), weight: fc1, bias: b1)

@@ -9,7 +9,8 @@ import Foundation
 /// Tensors under the projector prefix: `queries` [L, A], `k.weight`/`v.weight` [A, C],
 /// `k.bias`/`v.bias` [A], `fc1.weight` [H, A], `fc1.bias` [H], `fc2.weight` [R x W, H],
 /// `fc2.bias` [R x W], `words` [W, D]; optional `tags` [L, D], added to every row of its query's
-/// line (slots.line_tags: each row then says which object it belongs to).
+/// line (slots.line_tags: each row then says which object it belongs to); optional `kp.weight` and
+/// `vp.weight` [A, 5], together: keys and values also see where each token lies (`positionFeatures`).
 struct SlotResampler: Sendable {
     let heads: Int, rowsPerQuery: Int
     /// C, A, H, W, D, L of the description above.
@@ -17,6 +18,39 @@ struct SlotResampler: Sendable {
     private let queries: Tensor, kW: Tensor, kB: Tensor, vW: Tensor, vB: Tensor
     private let fc1: Tensor, b1: Tensor, fc2: Tensor, b2: Tensor, table: Tensor
     private let tags: Tensor?
+    /// Position projections of keys and values, when the resampler reads token positions.
+    private let positionWeights: (k: Tensor, v: Tensor)?
+
+    /// Whether `callAsFunction` needs the tokens' positions.
+    var readsPositions: Bool { positionWeights != nil }
+
+    /// Features per token that `kp`/`vp` read: (t, y, x, t*x, t*y), each in [-1, 1], zeros for CLS.
+    static let positionFeatureCount = 5
+
+    /// [1 + K, 5] position features of the encoder's tokens (slots.position_features): CLS first,
+    /// then each kept patch t * gridL + row * g + col of a gridT x (g x g) grid. A direction is how
+    /// an object's position changes with time; with t*x among the features, a head that covers one
+    /// object's tokens reads the covariance of its time and position.
+    static func positionFeatures(kept: [Int], gridT: Int, gridL: Int) throws -> Tensor {
+        let g = Int(Double(gridL).squareRoot().rounded())
+        guard gridT >= 1, g >= 1, g * g == gridL else {
+            throw FluxError(.internal, "slot_resampler: a \(gridT) x \(gridL) patch grid is not frames x square frames")
+        }
+        let f = positionFeatureCount
+        var out = [Float](repeating: 0, count: (1 + kept.count) * f)
+        for (i, k) in kept.enumerated() {
+            guard k >= 0, k < gridT * gridL else {
+                throw FluxError(.internal, "slot_resampler: kept index \(k) outside the \(gridT) x \(gridL) grid")
+            }
+            let t = k / gridL, p = k % gridL
+            let tn = gridT > 1 ? 2 * Double(t) / Double(gridT - 1) - 1 : 0
+            let y = 2 * (Double(p / g) + 0.5) / Double(g) - 1, x = 2 * (Double(p % g) + 0.5) / Double(g) - 1
+            let row = (1 + i) * f
+            out[row] = Float(tn); out[row + 1] = Float(y); out[row + 2] = Float(x)
+            out[row + 3] = Float(tn * x); out[row + 4] = Float(tn * y)
+        }
+        return Tensor(shape: [1 + kept.count, f], data: out)
+    }
 
     /// Rows it writes, whatever the token count.
     var outputRows: Int { queryCount * rowsPerQuery }
@@ -61,6 +95,14 @@ struct SlotResampler: Sendable {
         try expect("fc2.bias", [f2[0]], "rows_per_query x words")
         let hasTags = weights.tensors[prefix + "tags"] != nil
         if hasTags { try expect("tags", [l, w[1]], "queries x words' width") }
+        let hasKP = weights.tensors[prefix + "kp.weight"] != nil, hasVP = weights.tensors[prefix + "vp.weight"] != nil
+        guard hasKP == hasVP else {
+            throw bad("tensor '\(prefix)\(hasKP ? "kp" : "vp").weight' needs '\(prefix)\(hasKP ? "vp" : "kp").weight' beside it (positions feed keys and values)")
+        }
+        if hasKP {
+            try expect("kp.weight", [a, Self.positionFeatureCount], "queries' width x position features")
+            try expect("vp.weight", [a, Self.positionFeatureCount], "queries' width x position features")
+        }
         self.heads = heads; self.rowsPerQuery = rowsPerQuery
         inputDim = c; width = a; hiddenDim = h; words = w[0]; outputDim = w[1]; queryCount = l
         queries = try weights.tensor(prefix + "queries")
@@ -70,15 +112,23 @@ struct SlotResampler: Sendable {
         fc2 = try weights.tensor(prefix + "fc2.weight"); b2 = try weights.tensor(prefix + "fc2.bias")
         table = try weights.tensor(prefix + "words")
         tags = hasTags ? try weights.tensor(prefix + "tags") : nil
+        positionWeights = hasKP ? (try weights.tensor(prefix + "kp.weight"), try weights.tensor(prefix + "vp.weight")) : nil
     }
 
-    /// Tokens [N, C] (N >= 1) -> rows [L x R, D].
-    func callAsFunction(_ x: Tensor) throws -> Tensor {
+    /// Tokens [N, C] (N >= 1) and, when `readsPositions`, their position features [N, 5] -> rows [L x R, D].
+    func callAsFunction(_ x: Tensor, positions: Tensor?) throws -> Tensor {
         guard x.rank == 2, x.lastDim == inputDim, x.rows >= 1 else {
             throw FluxError(.internal, "slot_resampler: expected tokens [N >= 1, \(inputDim)], got \(x.shape)")
         }
         let n = x.rows, l = queryCount, a = width, d = a / heads
-        let k = BLAS.linear(x, weight: kW, bias: kB), v = BLAS.linear(x, weight: vW, bias: vB)
+        var k = BLAS.linear(x, weight: kW, bias: kB), v = BLAS.linear(x, weight: vW, bias: vB)
+        if let (kp, vp) = positionWeights {
+            guard let positions, positions.shape == [n, Self.positionFeatureCount] else {
+                throw FluxError(.internal, "slot_resampler: expected positions [\(n), \(Self.positionFeatureCount)], got \(positions?.shape ?? [])")
+            }
+            Self.add(&k, BLAS.linear(positions, weight: kp))
+            Self.add(&v, BLAS.linear(positions, weight: vp))
+        }
         // Per head j (columns j*d ..< (j+1)*d, as PyTorch's view(..., h, A/h)): softmax(Q_j K_j^T / sqrt(d)) V_j.
         var o = Tensor(shape: [l, a])
         var s = [Float](repeating: 0, count: l * n)
@@ -128,5 +178,11 @@ struct SlotResampler: Sendable {
             }
         }
         return out
+    }
+
+    private static func add(_ a: inout Tensor, _ b: Tensor) {
+        a.withUnsafeMutableBufferPointer { ap in
+            b.withUnsafeBufferPointer { bp in Ops.add(ap.baseAddress!, bp.baseAddress!, count: ap.count) }
+        }
     }
 }

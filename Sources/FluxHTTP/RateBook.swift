@@ -53,10 +53,10 @@ final class RateBook: @unchecked Sendable {
             let plan = try engine.plan(base), parts = try engine.bundle.videoParts()
             let pixels = Tensor(shape: [3, plan.frames, plan.resolution, plan.resolution], repeating: 0.1)
             let t0 = Timing.nowMs()
-            let encoded = try parts.vision.encode(pixels: pixels, plan: plan).tokens
+            let encoded = try parts.vision.encode(pixels: pixels, plan: plan)
             _ = try parts.projector(encoded)
             encodeMs = Timing.nowMs() - t0
-            tokens = encoded.rows
+            tokens = encoded.tokens.rows
         }
         let reply = try engine.respond(ChatRequest(messages: [ChatMessage(role: .user, content: "Describe the video in detail.")],
                                                    settings: RequestSettings(maxTokens: 16), freshContext: true)) { _ in true }

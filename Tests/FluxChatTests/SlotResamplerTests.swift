@@ -7,6 +7,8 @@ import XCTest
 /// Fixtures/README.md), its row count, its shape checks, and a bundle that uses it.
 final class SlotResamplerTests: XCTestCase {
     static let fixture = Fixtures.root.appendingPathComponent("resampler.safetensors").path
+    /// The variant that reads token positions (`python -m fluxtools.fixtures.resampler --positions`).
+    static let positionsFixture = Fixtures.root.appendingPathComponent("resampler_positions.safetensors").path
     static let names = ["queries", "k.weight", "k.bias", "v.weight", "v.bias", "fc1.weight", "fc1.bias",
                         "fc2.weight", "fc2.bias", "words", "tags"]
 
@@ -62,9 +64,48 @@ final class SlotResamplerTests: XCTestCase {
         XCTAssertThrowsError(try p(Tensor(shape: [0, 16]))) { XCTAssertEqual(($0 as? FluxError)?.code, .internal) }
     }
 
+    /// Position features of kept patches, then rows computed with them, against PyTorch; without
+    /// the positions such a resampler refuses to run, and the plain one does not ask for them.
+    func testPositionsMatchPyTorch() throws {
+        let file = try SafeTensorsFile(path: Self.positionsFixture)
+        let kept = try file.tensor("kept").data.map { Int($0) }
+        let pos = try Projector.positionFeatures(kept: kept, gridT: 3, gridL: 4)
+        let wantPos = try file.tensor("positions")
+        XCTAssertEqual(pos.shape, [7, 5])
+        XCTAssertEqual(pos.shape, wantPos.shape)
+        for (a, b) in zip(pos.data, wantPos.data) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+        let p = try resampler(Self.positionsFixture)
+        XCTAssertTrue(p.readsPositions)
+        XCTAssertTrue(p.summary.encoded.contains(#""positions":true"#), p.summary.encoded)
+        for (suffix, positions) in [("", pos), ("_1", Tensor(shape: [1, 5], data: Array(pos.data[0..<5])))] {
+            let y = try p(file.tensor("tokens" + suffix), positions: positions), want = try file.tensor("expected" + suffix)
+            let diff = zip(y.data, want.data).map { abs($0 - $1) }.max() ?? .infinity
+            XCTAssertLessThan(diff, 1e-4, "tokens\(suffix): max abs diff \(diff)")
+        }
+        XCTAssertThrowsError(try p(file.tensor("tokens"))) { XCTAssertEqual(($0 as? FluxError)?.code, .internal) }
+        XCTAssertFalse(try resampler().readsPositions)
+        for (kept, t, l) in [([0, 12], 3, 4), ([0], 3, 5), ([-1], 2, 4)] {
+            XCTAssertThrowsError(try Projector.positionFeatures(kept: kept, gridT: t, gridL: l), "\(kept) \(t)x\(l)") {
+                XCTAssertEqual(($0 as? FluxError)?.code, .internal)
+            }
+        }
+    }
+
+    /// kp and vp come together and are [A, 5].
+    func testMalformedPositionWeightsAreModelErrors() throws {
+        for (name, change, word) in [("no-vp", ["vp.weight": nil], "'projector.vp.weight'"),
+                                     ("no-kp", ["kp.weight": nil], "'projector.kp.weight'"),
+                                     ("kp-shape", ["kp.weight": zeros([8, 4])], "'projector.kp.weight'")] as [(String, [String: TensorBlob?], String)] {
+            XCTAssertThrowsError(try resampler(variant(name, change, from: Self.positionsFixture)), name) {
+                XCTAssertEqual(($0 as? FluxError)?.code, .modelInvalid, "\(name): \($0)")
+                XCTAssertTrue("\($0)".contains(word), "\(name): \($0)")
+            }
+        }
+    }
+
     /// The fixture's tensors with some replaced (nil: removed), written to a new file.
-    func variant(_ name: String, _ changes: [String: TensorBlob?]) throws -> String {
-        let file = try SafeTensorsFile(path: Self.fixture)
+    func variant(_ name: String, _ changes: [String: TensorBlob?], from source: String = fixture) throws -> String {
+        let file = try SafeTensorsFile(path: source)
         var blobs: [(String, TensorBlob)] = []
         for n in file.names where n.hasPrefix("projector.") {
             let short = String(n.dropFirst("projector.".count))
@@ -112,8 +153,9 @@ final class SlotResamplerTests: XCTestCase {
         }
     }
 
-    /// The tiny bundle with a random slot_resampler (64 -> 64, 3 queries x 2 rows) in place of its MLP.
-    func resamplerBundle(_ name: String) throws -> String {
+    /// The tiny bundle with a random slot_resampler (64 -> 64, 3 queries x 2 rows) in place of its
+    /// MLP; with `positions`, one that reads token positions.
+    func resamplerBundle(_ name: String, positions: Bool = false) throws -> String {
         let dir = Fixtures.tempDir(name)
         let src = try SafeTensorsFile(path: Fixtures.bundlePath + "/model.safetensors")
         var rng = SplitMix64(seed: 5)
@@ -124,7 +166,7 @@ final class SlotResamplerTests: XCTestCase {
         let shapes: [(String, [Int])] = [("queries", [3, 8]), ("k.weight", [8, 64]), ("k.bias", [8]), ("v.weight", [8, 64]),
                                          ("v.bias", [8]), ("fc1.weight", [12, 8]), ("fc1.bias", [12]),
                                          ("fc2.weight", [10, 12]), ("fc2.bias", [10]), ("words", [5, 64])]
-        blobs += shapes.map { ("projector.\($0.0)", random($0.1, 0.3)) }
+        blobs += (shapes + (positions ? [("kp.weight", [8, 5]), ("vp.weight", [8, 5])] : [])).map { ("projector.\($0.0)", random($0.1, 0.3)) }
         try SafeTensorsWriter.write(blobs, to: dir + "/model.safetensors")
         var config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Fixtures.bundlePath + "/config.json"))) as? [String: Any])
         config["projector"] = ["type": "slot_resampler", "input_dim": 64, "hidden_dim": 12, "output_dim": 64, "pool": "none",
@@ -154,6 +196,20 @@ final class SlotResamplerTests: XCTestCase {
             XCTAssertEqual(reply.stats.visualTokens, 6, "budget \(budget)")
             XCTAssertEqual(reply.stats.encoderTokens, price.encoderTokens)
             XCTAssertEqual(reply.stats.promptTokens, price.promptTokens)
+        }
+    }
+
+    /// A bundle whose resampler reads positions answers through the engine: the encoder's kept
+    /// patches become its position features at each budget.
+    func testBundleWithPositionsAnswers() throws {
+        let bundle = try ModelBundle(directory: resamplerBundle("resampler-positions-bundle", positions: true))
+        XCTAssertTrue(bundle.summary.encoded.contains(#""positions":true"#))
+        let engine = ChatEngine(bundle: bundle, templates: .builtIn, videoCacheBytes: 16 << 20)
+        for budget in [16, 64] {
+            let request = ChatRequest(messages: [ChatMessage(role: .user, content: "What happens?")],
+                                      video: Fixtures.video(budget: budget), sampling: RequestSettings(maxTokens: 2))
+            let reply = try engine.respond(request) { _ in true }
+            XCTAssertEqual(reply.stats.visualTokens, 6, "budget \(budget)")
         }
     }
 

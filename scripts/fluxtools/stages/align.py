@@ -31,7 +31,7 @@ from . import language as lang
 from ..train.data import pixels, segment_midpoints
 from .common import Run, cosine_lr, embed_and_select, encode_batch, load_weights, yuv420
 from .facts import global_indices, object_geometry, object_records, patch_objects, scene_facts
-from .slots import TableIds
+from .slots import TableIds, position_features
 
 TASKS = task_names()
 
@@ -53,8 +53,9 @@ class Projector(nn.Module):
         proj.load_state_dict(weights)
         return proj
 
-    def rows(self, x, d):
-        """[N, C] tokens -> [N * R, D] rows (R = rows per token: fc2 writes R rows of D)."""
+    def rows(self, x, d, pos=None):
+        """[N, C] tokens -> [N * R, D] rows (R = rows per token: fc2 writes R rows of D; positions
+        are the slot resampler's, unused here)."""
         return self(x).reshape(-1, d)
 
 
@@ -97,7 +98,7 @@ def random_plan(rng, frames_range, resolutions, budget_range):
 @torch.no_grad()
 def encode_clips(vit, seed, n, plan_of, log=None, tasks=None):
     """[{task, q, cands, ans, facts (dict), scene, records, tokens f16 [1 + K', C], objects (the
-    object index under each kept patch, -1 background)}] for n scripted scenes; plan_of(rng)
+    object index under each kept patch, -1 background), pos [1 + K', 5] (slots.position_features)}] for n scripted scenes; plan_of(rng)
     gives (frames, resolution, budget)."""
     wt, cfg = vit.weights(), vit.cfg
     out, rows, pending = [], [], []
@@ -115,7 +116,8 @@ def encode_clips(vit, seed, n, plan_of, log=None, tasks=None):
         geo = object_geometry(sc, segment_midpoints(f, len(frames), float(sc.fps)))
         pending.append({"task": task, "q": q, "cands": cands, "ans": ans, "facts": facts, "plan": (f, r, b),
                         "scene": global_indices(facts), "records": object_records(sc),
-                        "objects": torch.from_numpy(patch_objects(kept, geo, r, 224))})
+                        "objects": torch.from_numpy(patch_objects(kept, geo, r, 224)),
+                        "pos": position_features(kept, f // vit.cfg.tubelet_size, r // vit.cfg.patch_size)})
         if len(rows) == 16 or i == n - 1:
             x, mask = encode_batch(rows, wt, cfg)
             for j, item in enumerate(pending):
@@ -146,7 +148,7 @@ def evaluate(llm, proj, sp, tpl, items, seed):
         for kind in ("mc", "open"):
             ex = example(it, rng, sp, tpl, kind)
             with torch.no_grad():
-                replies.append(lang.answer(llm, sp, ex, proj.rows(it["tokens"].float(), llm.config.hidden_size)))
+                replies.append(lang.answer(llm, sp, ex, proj.rows(it["tokens"].float(), llm.config.hidden_size, it.get("pos"))))
             exs.append(ex)
     llm.train()
     return lang.score(exs, replies)

@@ -40,14 +40,24 @@ def load_cache(paths):
     return train, held
 
 
+def inputs(model, chunk):
+    """Padded tokens [B, N, C], mask [B, N] and, for a resampler with positions, [B, N, 5]."""
+    x, mask = padded([it["tokens"].float() for it in chunk])
+    if model.kp is None:
+        return x, mask, None
+    if any("pos" not in it for it in chunk):
+        raise SystemExit("--positions needs a cache with token positions (align --cache-only of session 9 or later)")
+    return x, mask, padded([it["pos"] for it in chunk])[0]
+
+
 @torch.no_grad()
 def table_accuracy(model, table, items):
     model.eval()
     preds, targets, seen = [], [], []
     for i in range(0, len(items), 32):
         chunk = items[i:i + 32]
-        x, mask = padded([it["tokens"].float() for it in chunk])
-        preds.append(model.logits(x, mask).argmax(-1))
+        x, mask, pos = inputs(model, chunk)
+        preds.append(model.logits(x, mask, pos=pos).argmax(-1))
         targets.append(torch.stack([it["table"] for it in chunk]))
         seen.append(seen_colours(chunk))
     model.train()
@@ -66,6 +76,8 @@ def main():
     ap.add_argument("--width", type=int, default=256, help="attention width [256]")
     ap.add_argument("--heads", type=int, default=4)
     ap.add_argument("--hidden", type=int, default=512, help="MLP hidden width [512]")
+    ap.add_argument("--positions", action="store_true",
+                    help="keys and values also see each token's place in time and frame (slots.position_features)")
     ap.add_argument("--table-steps", type=int, default=3000)
     ap.add_argument("--table-batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=1e-3)
@@ -91,7 +103,8 @@ def main():
     c = cache[0]["tokens"].shape[1]
     state = run.load()
     words = torch.zeros(len(table.ids), 1)
-    model = Resampler.of(state["resampler"], a.heads) if state else Resampler(c, a.width, a.heads, a.hidden, words)
+    model = Resampler.of(state["resampler"], a.heads) if state else Resampler(c, a.width, a.heads, a.hidden, words,
+                                                                                    positions=a.positions)
     phase, step = (state["phase"], state["step"]) if state else ("table", 0)
     llm = None
     if a.language:
@@ -120,9 +133,9 @@ def main():
             for g in opt.param_groups:
                 g["lr"] = cosine_lr(step, a.table_steps, a.lr, 100)
             chunk = [cache[int(i)] for i in rng.integers(0, len(cache), a.table_batch)]
-            x, mask = padded([it["tokens"].float() for it in chunk])
+            x, mask, pos = inputs(model, chunk)
             target = torch.stack([it["table"] for it in chunk])
-            z, att = model.logits(x, mask, attention=True)
+            z, att = model.logits(x, mask, attention=True, pos=pos)
             loss = F.cross_entropy(z.flatten(0, 1), target.flatten())
             if a.attend_weight:
                 # Where each colour's query looks, taught directly: its object's patches (the
@@ -170,8 +183,8 @@ def main():
             for p in llm.parameters():
                 p.requires_grad_(True)
         chunk = [cache[int(i)] for i in rng.integers(0, len(cache), a.batch)]
-        x, mask = padded([it["tokens"].float() for it in chunk])
-        rows = model(x, mask)
+        x, mask, pos = inputs(model, chunk)
+        rows = model(x, mask, pos)
         seqs = []
         for j, it in enumerate(chunk):
             ex = example(it, rng, sp, tpl, open_share=a.open_share, short_share=a.short_share)

@@ -121,13 +121,36 @@ def line_tags(tags, rows=R):
     return tags.repeat_interleave(rows, 0)
 
 
+POSITION_FEATURES = 5
+
+
+def position_features(kept, frames, grid):
+    """[1 + K, 5] where each encoder token lies: (t, y, x, t*x, t*y) in [-1, 1] for the kept patches
+    (flat indices t * grid^2 + row * grid + col into `frames` x grid x grid), zeros for CLS.
+
+    Why: a direction is how an object's position changes with time. Attention over the tokens
+    averages what it reads, so with t*x among the features the colour query's head that covers its
+    object's tokens reads E[t x] (with E[t] and E[x]: the covariance of time and position), and the
+    MLP turns that into "left" or "up"; the encoder's own tokens gave the moving objects' direction
+    only 40-50% of the time. Swift's SlotResampler computes the same features."""
+    kept = torch.as_tensor(kept, dtype=torch.float64)
+    g2 = grid * grid
+    t, p = torch.div(kept, g2, rounding_mode="floor"), kept % g2
+    tn = (2 * t / (frames - 1) - 1) if frames > 1 else torch.zeros_like(t)
+    y = 2 * (torch.div(p, grid, rounding_mode="floor") + 0.5) / grid - 1
+    x = 2 * (p % grid + 0.5) / grid - 1
+    f = torch.stack([tn, y, x, tn * x, tn * y], -1).float()
+    return torch.cat([torch.zeros(1, POSITION_FEATURES), f], 0)
+
+
 class Resampler(nn.Module):
     """Tokens [N, C] -> rows [LINES * R, D]: learned queries attend to the tokens (one layer,
     `heads` heads), query + attention output go through an MLP to R rows of W word logits each,
-    and each row is softmax(logits) @ words (+ its line's tag when `tags` is set). Mirrors
-    Swift's Projector "slot_resampler"."""
+    and each row is softmax(logits) @ words (+ its line's tag when `tags` is set). With `positions`,
+    keys and values also see each token's position_features (kp, vp). Mirrors Swift's Projector
+    "slot_resampler"."""
 
-    def __init__(self, c, width, heads, hidden, words, lines=LINES, rows=R, tags=None):
+    def __init__(self, c, width, heads, hidden, words, lines=LINES, rows=R, tags=None, positions=False):
         super().__init__()
         # [LINES, D], the LM's line tags (None: untagged; a buffer either way, so a tensor assigned
         # later is saved with the state).
@@ -135,18 +158,24 @@ class Resampler(nn.Module):
         self.heads, self.lines, self.r = heads, lines, rows
         self.queries = nn.Parameter(torch.randn(lines, width) * 0.5)
         self.k, self.v = nn.Linear(c, width), nn.Linear(c, width)
+        self.kp = nn.Linear(POSITION_FEATURES, width, bias=False) if positions else None
+        self.vp = nn.Linear(POSITION_FEATURES, width, bias=False) if positions else None
         self.fc1 = nn.Linear(width, hidden)
         self.fc2 = nn.Linear(hidden, rows * words.shape[0])
         self.register_buffer("words", words.detach().float().clone())  # [W, D]; the LM's rows, not trained here
 
-    def logits(self, x, mask=None, attention=False):
-        """x [B, N, C] (mask [B, N] True where a token is) -> [B, LINES * R, W] (and the attention
-        [B, heads, LINES, N] when asked)."""
+    def logits(self, x, mask=None, attention=False, pos=None):
+        """x [B, N, C] (mask [B, N] True where a token is; pos [B, N, 5] position_features, needed
+        when the resampler has kp/vp) -> [B, LINES * R, W] (and the attention [B, heads, LINES, N]
+        when asked)."""
         b, n, _ = x.shape
         h, a = self.heads, self.queries.shape[1]
         q = self.queries.view(1, self.lines, h, a // h).transpose(1, 2)          # [1, h, L, a/h]
-        k = self.k(x).view(b, n, h, a // h).transpose(1, 2)                       # [B, h, N, a/h]
-        v = self.v(x).view(b, n, h, a // h).transpose(1, 2)
+        k, v = self.k(x), self.v(x)
+        if self.kp is not None:
+            k, v = k + self.kp(pos), v + self.vp(pos)
+        k = k.view(b, n, h, a // h).transpose(1, 2)                               # [B, h, N, a/h]
+        v = v.view(b, n, h, a // h).transpose(1, 2)
         s = q @ k.transpose(-1, -2) / (a // h) ** 0.5                             # [B, h, L, N]
         if mask is not None:
             s = s.masked_fill(~mask[:, None, None, :], float("-inf"))
@@ -155,26 +184,26 @@ class Resampler(nn.Module):
         z = self.fc2(F.gelu(self.fc1(o + self.queries))).view(b, self.lines * self.r, -1)
         return (z, att) if attention else z
 
-    def forward(self, x, mask=None):
-        rows = self.logits(x, mask).softmax(-1) @ self.words
+    def forward(self, x, mask=None, pos=None):
+        rows = self.logits(x, mask, pos=pos).softmax(-1) @ self.words
         return rows if self.tags is None else rows + line_tags(self.tags, self.r)
 
-    def rows(self, x, d=None):
-        """[N, C] tokens of one clip -> [LINES * R, D] rows (align.evaluate's projector call)."""
-        return self(x[None])[0]
+    def rows(self, x, d=None, pos=None):
+        """[N, C] tokens of one clip (pos [N, 5]) -> [LINES * R, D] rows (align.evaluate's projector call)."""
+        return self(x[None], pos=None if pos is None else pos[None])[0]
 
     @classmethod
     def of(cls, state, heads):
         """A resampler shaped as and holding `state` (its state dict)."""
         m = cls(state["k.weight"].shape[1], state["queries"].shape[1], heads, state["fc1.weight"].shape[0],
                 state["words"], state["queries"].shape[0], state["fc2.weight"].shape[0] // state["words"].shape[0],
-                state.get("tags"))
+                state.get("tags"), "kp.weight" in state)
         m.load_state_dict(state)
         return m
 
 
 def padded(tokens):
-    """[B, N, C] and mask [B, N] of a list of [N_i, C] token tensors."""
+    """[B, N, C] and mask [B, N] of a list of [N_i, C] token tensors (or [N_i, 5] positions)."""
     n = max(t.shape[0] for t in tokens)
     x = torch.zeros(len(tokens), n, tokens[0].shape[1])
     mask = torch.zeros(len(tokens), n, dtype=torch.bool)
