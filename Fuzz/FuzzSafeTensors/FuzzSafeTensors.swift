@@ -7,7 +7,7 @@ import FuzzSupport
 /// every tensor it lists must read (or fail typed) without touching memory outside the file; read
 /// as a language model's low-rank adapter, its names and shapes are checked the same way; read as
 /// a projector of each type (sizes from its metadata, as the split layout reads them), a loaded one
-/// must project a few tokens.
+/// must project a few tokens (with their positions where it reads them).
 func check(_ bytes: [UInt8]) {
     let path = FuzzInput.file("input.safetensors", bytes)
     guard let file = try? SafeTensorsFile(path: path) else { return }
@@ -23,7 +23,10 @@ func check(_ bytes: [UInt8]) {
                                      rowsPerToken: type == "mlp2x_gelu" ? meta("rows_per_token") : nil,
                                      heads: meta("heads") ?? 2, rowsPerQuery: meta("rows_per_query") ?? 2),
               p.inputDim <= 4096 else { continue }
-        let y = try? p(Tensor(shape: [3, p.inputDim], repeating: 0.5))
+        // A resampler that reads positions gets those of two kept patches of a 2 x (2 x 2) grid.
+        let positions = p.readsPositions ? try? Projector.positionFeatures(kept: [0, 7], gridT: 2, gridL: 4) : nil
+        let y = try? p(Tensor(shape: [3, p.inputDim], repeating: 0.5), positions: positions)
+        precondition(!p.readsPositions || y != nil, "a loaded resampler reading positions projects")
         precondition(y == nil || y?.shape == [p.outputRows(tokens: 3), p.outputDim], "projector rows")
     }
 }

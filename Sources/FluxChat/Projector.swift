@@ -6,8 +6,8 @@ import Foundation
 /// - "mlp2x_gelu" (LLaVA's): optional pooling, then Linear(C, H) -> GELU (erf) -> Linear(H, D x R).
 ///   With `rowsPerToken` R > 1 each token writes R consecutive rows of D (fluxchat-smol writes a
 ///   token's object as words: "red circle moves left,"); the [N, D x R] product is [N x R, D] as is.
-/// - "slot_resampler" (`SlotResampler`): learned queries read all the tokens and write a fixed
-///   table of word rows, as many whatever the token budget.
+/// - "slot_resampler" (`SlotResampler`): learned queries read all the tokens (and, with kp/vp, where
+///   each lies in time and frame) and write a fixed table of word rows, as many whatever the budget.
 public final class Projector: @unchecked Sendable {
     /// The projector types a bundle's config can name.
     public enum Kind: String, Sendable {

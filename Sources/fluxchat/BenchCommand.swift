@@ -13,7 +13,8 @@ struct BenchCommand: ParsableCommand {
             Encoder and language-model stages use seeded random weights of the FluxViT-S shape
             (384/12/6) and the small trained shape (192/4/3), and a ~110M Llama shape (768/12/12,
             vocab 32000), so no model is needed. The lm stage measures the streaming-read bandwidth
-            in the same run and reports decode as a share of the bound it sets.
+            in the same run and reports decode as a share of the bound it sets; with --llm FILE (a GGUF
+            file or a Hugging Face Llama folder) the lm stage runs that model instead, load time too.
             The e2e stage runs the model of --model (default: the shipped model) on a clip the way a
             user waits for an answer: decode the clip, encode it at the model's default budget,
             prefill, first token, then --e2e-tokens more; each part in ms and the totals.
@@ -44,9 +45,6 @@ struct BenchCommand: ParsableCommand {
 
     @Option(help: "Weight types for the LM stage: f32, f16, bf16.")
     var lmDtypes: String = "f32,bf16"
-
-    @Option(help: "LM stage on this model (a GGUF file or a Hugging Face Llama folder) instead of the random 110M shape; prints load time too.")
-    var llm: String?
 
     @Option(help: "Prompt tokens for the LM prefill.")
     var promptTokens: Int = 512
@@ -109,6 +107,9 @@ struct BenchCommand: ParsableCommand {
         }
         if wanted.contains("lm") {
             var runs: [[String: Any]] = []
+            // The model options' --llm (one option of that name: the argument parser refuses two):
+            // the LM stage on that model instead of the random 110M shape, with its load time.
+            let llm = model.llm
             if let llm {
                 progress("lm: \(llm), \(promptTokens) prompt + \(decodeTokens) decoded tokens")
                 runs.append(try benchLMFile(path: llm, promptTokens: promptTokens, decodeTokens: decodeTokens))
