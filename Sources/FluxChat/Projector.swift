@@ -146,10 +146,8 @@ public final class Projector: @unchecked Sendable {
 
     /// Projects the encoder's output (its tokens, and where they lie for a resampler that reads positions).
     public func callAsFunction(_ encoded: FluxViTOutput) throws -> Tensor {
-        var positions: Tensor?
-        if case .slots(let resampler) = kernel, resampler.readsPositions {
-            positions = try SlotResampler.positionFeatures(kept: encoded.kept, gridT: encoded.gridT, gridL: encoded.gridL)
-        }
+        let positions = readsPositions
+            ? try Self.positionFeatures(kept: encoded.kept, gridT: encoded.gridT, gridL: encoded.gridL) : nil
         return try self(encoded.tokens, positions: positions)
     }
 

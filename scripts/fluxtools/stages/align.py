@@ -98,8 +98,8 @@ def random_plan(rng, frames_range, resolutions, budget_range):
 @torch.no_grad()
 def encode_clips(vit, seed, n, plan_of, log=None, tasks=None):
     """[{task, q, cands, ans, facts (dict), scene, records, tokens f16 [1 + K', C], objects (the
-    object index under each kept patch, -1 background), pos [1 + K', 5] (slots.position_features)}] for n scripted scenes; plan_of(rng)
-    gives (frames, resolution, budget)."""
+    object index under each kept patch, -1 background), pos [1 + K', 5] (slots.position_features)}]
+    for n scripted scenes; plan_of(rng) gives (frames, resolution, budget)."""
     wt, cfg = vit.weights(), vit.cfg
     out, rows, pending = [], [], []
     tasks = tasks or TASKS + [CAPTION_TASK]
@@ -117,7 +117,7 @@ def encode_clips(vit, seed, n, plan_of, log=None, tasks=None):
         pending.append({"task": task, "q": q, "cands": cands, "ans": ans, "facts": facts, "plan": (f, r, b),
                         "scene": global_indices(facts), "records": object_records(sc),
                         "objects": torch.from_numpy(patch_objects(kept, geo, r, 224)),
-                        "pos": position_features(kept, f // vit.cfg.tubelet_size, r // vit.cfg.patch_size)})
+                        "pos": position_features(kept, f // cfg.tubelet_size, r // cfg.patch_size)})
         if len(rows) == 16 or i == n - 1:
             x, mask = encode_batch(rows, wt, cfg)
             for j, item in enumerate(pending):
