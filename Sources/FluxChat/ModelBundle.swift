@@ -9,7 +9,8 @@ import Foundation
 ///
 /// A bundle folder holds `config.json` with the sections `vision` (FluxViT config fields, with an
 /// optional `budgets` table), `projector` (`type`, `input_dim`, `hidden_dim`, `output_dim`, `pool`,
-/// and `rows_per_token` for "mlp2x_gelu" or `heads` and `rows_per_query` for "slot_resampler")
+/// and `rows_per_token` for "mlp2x_gelu" or `heads`, `rows_per_query` and optionally `echo_columns`
+/// for "slot_resampler")
 /// and `llm` (LlamaConfig fields); one or more `*.safetensors` with tensors named
 /// `vision.<FluxViT name>`, `projector.<name>`, `llm.<Hugging Face Llama name>`; and
 /// `tokenizer.model`. `python -m fluxtools.random_bundle` writes one. Or the language model is a
@@ -52,7 +53,15 @@ public final class ModelBundle: @unchecked Sendable {
                                   type: p.string("type", default: "mlp2x_gelu"), pool: p.string("pool", default: "none"),
                                   inputDim: p.optionalInt("input_dim"), hiddenDim: p.optionalInt("hidden_dim"),
                                   outputDim: p.optionalInt("output_dim"), rowsPerToken: p.optionalInt("rows_per_token"),
-                                  heads: p.optionalInt("heads"), rowsPerQuery: p.optionalInt("rows_per_query"))
+                                  heads: p.optionalInt("heads"), rowsPerQuery: p.optionalInt("rows_per_query"),
+                                  echoColumns: try p.optionalArray("echo_columns").map { items in
+                                      try items.map { item -> Int in
+                                          guard case .int(let c) = item else {
+                                              throw FluxError(.modelInvalid, "\(configPath): projector.echo_columns holds \(item.encoded), not an integer")
+                                          }
+                                          return c
+                                      }
+                                  })
         if let gguf = try l.optionalString("gguf") {
             let path = try Self.referencedGGUF(gguf, in: directory, llm: l, config: configPath)
             let adapter = try l.optionalObject("adapter").map { a in
@@ -75,8 +84,8 @@ public final class ModelBundle: @unchecked Sendable {
 
     /// Loads the parts: a FluxViT folder (`config.json` + `model.safetensors`), a projector
     /// safetensors file (`fc1.*`, `fc2.*` and for a slot_resampler its other tensors, optionally
-    /// under `projector.`; metadata `type`, `pool`, and for a slot_resampler `heads` and
-    /// `rows_per_query`) and a Hugging Face Llama folder with `tokenizer.model`.
+    /// under `projector.`; metadata `type`, `pool`, and for a slot_resampler `heads`,
+    /// `rows_per_query` and optionally `echo_columns`) and a Hugging Face Llama folder with `tokenizer.model`.
     public init(vision visionDir: String, projector projectorFile: String, llm llmDir: String) throws {
         let vision = try FluxViTModel(directory: visionDir)
         let pf = try SafeTensorsFile(path: projectorFile)
@@ -90,7 +99,16 @@ public final class ModelBundle: @unchecked Sendable {
         let projector = try Projector(weights: pf, prefix: pf.tensors["projector.fc1.weight"] != nil ? "projector." : "",
                                   type: type, pool: pf.metadata["pool"] ?? "none",
                                   inputDim: nil, hiddenDim: nil, outputDim: nil,
-                                  heads: integer("heads"), rowsPerQuery: integer("rows_per_query"))
+                                  heads: integer("heads"), rowsPerQuery: integer("rows_per_query"),
+                                  echoColumns: try pf.metadata["echo_columns"].map { text in
+                                      // "1,2,3,4", as stages write it
+                                      try text.split(separator: ",").map { part in
+                                          guard let c = Int(part.trimmingCharacters(in: .whitespaces)) else {
+                                              throw FluxError(.modelInvalid, "\(projectorFile): metadata echo_columns '\(text)' is not a comma-separated list of integers")
+                                          }
+                                          return c
+                                      }
+                                  })
         llm = try LlamaModel(directory: llmDir)
         tokenizer = try LanguageModelFiles.tokenizer(directory: llmDir)
         origin = "vision \(visionDir), projector \(projectorFile), llm \(llmDir)"

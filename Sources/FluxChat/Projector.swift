@@ -52,10 +52,11 @@ public final class Projector: @unchecked Sendable {
     /// Reads the tensors of `type` under `prefix`; shapes are checked against the given dimensions
     /// when they are not nil. mlp2x_gelu: `fc1.weight` [H, C], `fc1.bias` [H], `fc2.weight` [D x R, H],
     /// `fc2.bias` [D x R] (R = `rowsPerToken`, default 1). slot_resampler: the tensors `SlotResampler`
-    /// lists; it needs `heads` and `rowsPerQuery`, and pool "none".
+    /// lists; it needs `heads` and `rowsPerQuery`, and pool "none"; `echoColumns` (config
+    /// `echo_columns`) applies to it alone.
     public init(weights: SafeTensorsFile, prefix: String, type: String, pool: String,
                 inputDim: Int?, hiddenDim: Int?, outputDim: Int?, rowsPerToken: Int? = nil,
-                heads: Int? = nil, rowsPerQuery: Int? = nil) throws {
+                heads: Int? = nil, rowsPerQuery: Int? = nil, echoColumns: [Int]? = nil) throws {
         let src = "\(weights.path) (\(prefix.isEmpty ? "projector" : prefix))"
         guard let kind = Kind(rawValue: type) else {
             throw FluxError(.modelInvalid, "\(src): projector type '\(type)' is not supported (mlp2x_gelu, slot_resampler)")
@@ -68,6 +69,9 @@ public final class Projector: @unchecked Sendable {
         let got: (input: Int, hidden: Int, output: Int)
         switch kind {
         case .mlp2x_gelu:
+            if let echoColumns {
+                throw FluxError(.modelInvalid, "\(src): config echo_columns \(echoColumns) does not apply to mlp2x_gelu (only slot_resampler has lines)")
+            }
             let rowsPerToken = rowsPerToken ?? 1
             func info(_ name: String) throws -> [Int] {
                 guard let i = weights.tensors[prefix + name] else {
@@ -94,7 +98,8 @@ public final class Projector: @unchecked Sendable {
             if let rowsPerToken {
                 throw FluxError(.modelInvalid, "\(src): config rows_per_token \(rowsPerToken) does not apply to slot_resampler (its rows are queries x rows_per_query)")
             }
-            let s = try SlotResampler(weights: weights, prefix: prefix, source: src, heads: heads, rowsPerQuery: rowsPerQuery)
+            let s = try SlotResampler(weights: weights, prefix: prefix, source: src, heads: heads, rowsPerQuery: rowsPerQuery,
+                                      echoColumns: echoColumns ?? [])
             got = (s.inputDim, s.hiddenDim, s.outputDim)
             try Self.check(src, config: (inputDim, hiddenDim, outputDim), weights: got)
             kernel = .slots(s)
@@ -122,7 +127,8 @@ public final class Projector: @unchecked Sendable {
         case .mlp: f.append(("rows_per_token", .int(rowsPerToken ?? 1)))
         case .slots(let s):
             f += [("heads", .int(s.heads)), ("rows_per_query", .int(s.rowsPerQuery)), ("queries", .int(s.queryCount)),
-                  ("words", .int(s.words)), ("rows", .int(s.outputRows)), ("positions", .bool(s.readsPositions))]
+                  ("words", .int(s.words)), ("rows", .int(s.outputRows)), ("positions", .bool(s.readsPositions)),
+                  ("token_hidden", .int(s.tokenHidden)), ("echo_columns", .array(s.echoColumns.map { .int($0) }))]
         }
         return .object(f)
     }

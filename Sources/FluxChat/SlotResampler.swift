@@ -10,9 +10,16 @@ import Foundation
 /// `k.bias`/`v.bias` [A], `fc1.weight` [H, A], `fc1.bias` [H], `fc2.weight` [R x W, H],
 /// `fc2.bias` [R x W], `words` [W, D]; optional `tags` [L, D], added to every row of its query's
 /// line (slots.line_tags: each row then says which object it belongs to); optional `kp.weight` and
-/// `vp.weight` [A, 5], together: keys and values also see where each token lies (`positionFeatures`).
+/// `vp.weight` [A, 5], together: keys and values also see where each token lies (`positionFeatures`);
+/// optional `tok1.weight` [T, C], `tok1.bias` [T], `tok2.weight` [C, T], `tok2.bias` [C], together: each
+/// token first becomes x + tok2(GELU(tok1 x)) (attention averages what keys and values read
+/// linearly, and the encoder holds shape and motion nonlinearly). Config `echo_columns` (optional):
+/// the rows of these columns of each line are added to every row of that line, before the tags
+/// (slots.line_echo: any row of a line then names its object's shape and motion).
 struct SlotResampler: Sendable {
     let heads: Int, rowsPerQuery: Int
+    /// Columns of a line added to every row of it (slots.line_echo); empty: none.
+    let echoColumns: [Int]
     /// C, A, H, W, D, L of the description above.
     let inputDim: Int, width: Int, hiddenDim: Int, words: Int, outputDim: Int, queryCount: Int
     private let queries: Tensor, kW: Tensor, kB: Tensor, vW: Tensor, vB: Tensor
@@ -20,6 +27,11 @@ struct SlotResampler: Sendable {
     private let tags: Tensor?
     /// Position projections of keys and values, when the resampler reads token positions.
     private let positionWeights: (k: Tensor, v: Tensor)?
+    /// The per-token residual MLP, when the resampler has one.
+    private let tokenMLP: (w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor)?
+
+    /// Hidden width T of the per-token MLP (0: none).
+    var tokenHidden: Int { tokenMLP?.w1.rows ?? 0 }
 
     /// Whether `callAsFunction` needs the tokens' positions.
     var readsPositions: Bool { positionWeights != nil }
@@ -56,7 +68,8 @@ struct SlotResampler: Sendable {
     var outputRows: Int { queryCount * rowsPerQuery }
 
     /// Reads and checks the tensors; every mismatch is `model_invalid` naming `src` and the tensor or field.
-    init(weights: SafeTensorsFile, prefix: String, source src: String, heads: Int?, rowsPerQuery: Int?) throws {
+    init(weights: SafeTensorsFile, prefix: String, source src: String, heads: Int?, rowsPerQuery: Int?,
+         echoColumns: [Int] = []) throws {
         func bad(_ message: String) -> FluxError { FluxError(.modelInvalid, "\(src): \(message)") }
         // Checked before any tensor is read: a malformed file fails on its header alone.
         func shape(_ name: String, rank: Int) throws -> [Int] {
@@ -103,7 +116,23 @@ struct SlotResampler: Sendable {
             try expect("kp.weight", [a, Self.positionFeatureCount], "queries' width x position features")
             try expect("vp.weight", [a, Self.positionFeatureCount], "queries' width x position features")
         }
-        self.heads = heads; self.rowsPerQuery = rowsPerQuery
+        let tokNames = ["tok1.weight", "tok1.bias", "tok2.weight", "tok2.bias"]
+        let tokPresent = tokNames.filter { weights.tensors[prefix + $0] != nil }
+        if !tokPresent.isEmpty {
+            guard tokPresent.count == tokNames.count else {
+                let missing = tokNames.filter { !tokPresent.contains($0) }.map { "'\(prefix)\($0)'" }.joined(separator: ", ")
+                throw bad("the per-token MLP needs \(missing) beside '\(prefix)\(tokPresent[0])' (tok1 and tok2, weights and biases)")
+            }
+            let t = try shape("tok1.weight", rank: 2)[0]
+            try expect("tok1.weight", [t, c], "token hidden x input")
+            try expect("tok1.bias", [t], "token hidden")
+            try expect("tok2.weight", [c, t], "input x token hidden")
+            try expect("tok2.bias", [c], "input")
+        }
+        guard echoColumns.allSatisfy({ (0..<rowsPerQuery).contains($0) }), Set(echoColumns).count == echoColumns.count else {
+            throw bad("config echo_columns \(echoColumns) must be distinct columns in 0..<rows_per_query \(rowsPerQuery)")
+        }
+        self.heads = heads; self.rowsPerQuery = rowsPerQuery; self.echoColumns = echoColumns
         inputDim = c; width = a; hiddenDim = h; words = w[0]; outputDim = w[1]; queryCount = l
         queries = try weights.tensor(prefix + "queries")
         kW = try weights.tensor(prefix + "k.weight"); kB = try weights.tensor(prefix + "k.bias")
@@ -113,12 +142,20 @@ struct SlotResampler: Sendable {
         table = try weights.tensor(prefix + "words")
         tags = hasTags ? try weights.tensor(prefix + "tags") : nil
         positionWeights = hasKP ? (try weights.tensor(prefix + "kp.weight"), try weights.tensor(prefix + "vp.weight")) : nil
+        tokenMLP = tokPresent.isEmpty ? nil : (try weights.tensor(prefix + "tok1.weight"), try weights.tensor(prefix + "tok1.bias"),
+                                               try weights.tensor(prefix + "tok2.weight"), try weights.tensor(prefix + "tok2.bias"))
     }
 
     /// Tokens [N, C] (N >= 1) and, when `readsPositions`, their position features [N, 5] -> rows [L x R, D].
-    func callAsFunction(_ x: Tensor, positions: Tensor?) throws -> Tensor {
-        guard x.rank == 2, x.lastDim == inputDim, x.rows >= 1 else {
-            throw FluxError(.internal, "slot_resampler: expected tokens [N >= 1, \(inputDim)], got \(x.shape)")
+    func callAsFunction(_ tokens: Tensor, positions: Tensor?) throws -> Tensor {
+        guard tokens.rank == 2, tokens.lastDim == inputDim, tokens.rows >= 1 else {
+            throw FluxError(.internal, "slot_resampler: expected tokens [N >= 1, \(inputDim)], got \(tokens.shape)")
+        }
+        var x = tokens
+        if let (w1, b1, w2, b2) = tokenMLP {
+            var h = BLAS.linear(tokens, weight: w1, bias: b1)
+            h.withUnsafeMutableBufferPointer { if let p = $0.baseAddress { Ops.geluErf(p, count: $0.count) } }
+            Self.add(&x, BLAS.linear(h, weight: w2, bias: b2))
         }
         let n = x.rows, l = queryCount, a = width, d = a / heads
         var k = BLAS.linear(x, weight: kW, bias: kB), v = BLAS.linear(x, weight: vW, bias: vB)
@@ -162,6 +199,18 @@ struct SlotResampler: Sendable {
                 out.withUnsafeMutableBufferPointer { yp in
                     BLAS.gemm(m: l * rowsPerQuery, n: outputDim, k: words, a: zp.baseAddress!, lda: words,
                               b: tp.baseAddress!, ldb: outputDim, c: yp.baseAddress!, ldc: outputDim)
+                }
+            }
+        }
+        if !echoColumns.isEmpty {
+            let r = rowsPerQuery, dd = outputDim
+            var echo = [Float](repeating: 0, count: dd)
+            out.withUnsafeMutableBufferPointer { yp in
+                for line in 0..<l {
+                    let base = yp.baseAddress! + line * r * dd
+                    for i in 0..<dd { echo[i] = 0 }
+                    for c in echoColumns { Ops.add(&echo, base + c * dd, count: dd) }
+                    for row in 0..<r { Ops.add(base + row * dd, echo, count: dd) }
                 }
             }
         }

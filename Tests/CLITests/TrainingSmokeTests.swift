@@ -32,7 +32,11 @@ final class TrainingSmokeTests: XCTestCase {
         XCTAssertEqual(stats["visual_tokens"] as? Int, 17)
         XCTAssertLessThanOrEqual(stats["generated_tokens"] as? Int ?? 99, 4)
 
-        // The slot-table bundle: its fixed table (10 lines of 9 rows) reaches the LM whatever the budget.
+        // The slot-table bundle: its config carries stage 2's line echo, and its fixed table (10
+        // lines of 9 rows) reaches the LM whatever the budget.
+        let sconfig = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("sbundle/config.json")))
+        let projector = try XCTUnwrap((sconfig as? [String: Any])?["projector"] as? [String: Any])
+        XCTAssertEqual(projector["echo_columns"] as? [Int], [1, 2, 3, 4])
         for budget in ["16", "32"] {
             let w = try CLI.run(["ask", "--model", out.appendingPathComponent("sbundle").path, "--video",
                                  "weights/examples/01_purple_star_up.mp4", "--budget", budget, "--max-tokens", "4", "--json",

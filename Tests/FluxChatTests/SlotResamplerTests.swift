@@ -9,14 +9,16 @@ final class SlotResamplerTests: XCTestCase {
     static let fixture = Fixtures.root.appendingPathComponent("resampler.safetensors").path
     /// The variant that reads token positions (`python -m fluxtools.fixtures.resampler --positions`).
     static let positionsFixture = Fixtures.root.appendingPathComponent("resampler_positions.safetensors").path
+    /// That variant with the per-token MLP and line echo of column 1 (`python -m fluxtools.fixtures.resampler --full`).
+    static let fullFixture = Fixtures.root.appendingPathComponent("resampler_full.safetensors").path
     static let names = ["queries", "k.weight", "k.bias", "v.weight", "v.bias", "fc1.weight", "fc1.bias",
                         "fc2.weight", "fc2.bias", "words", "tags"]
 
     func resampler(_ path: String = fixture, pool: String = "none", inputDim: Int? = 16, rowsPerToken: Int? = nil,
-                   heads: Int? = 2, rowsPerQuery: Int? = 2) throws -> Projector {
+                   heads: Int? = 2, rowsPerQuery: Int? = 2, echo: [Int]? = nil) throws -> Projector {
         try Projector(weights: SafeTensorsFile(path: path), prefix: "projector.", type: "slot_resampler", pool: pool,
                       inputDim: inputDim, hiddenDim: 12, outputDim: 6, rowsPerToken: rowsPerToken,
-                      heads: heads, rowsPerQuery: rowsPerQuery)
+                      heads: heads, rowsPerQuery: rowsPerQuery, echoColumns: echo)
     }
 
     func testMatchesPyTorch() throws {
@@ -103,6 +105,59 @@ final class SlotResamplerTests: XCTestCase {
         }
     }
 
+    /// The per-token MLP (x + tok2(GELU(tok1 x)) before keys and values) and line echo against
+    /// PyTorch, both in the summary; without either the rows differ (neither is a no-op here).
+    func testTokenMLPAndEchoMatchPyTorch() throws {
+        let file = try SafeTensorsFile(path: Self.fullFixture)
+        XCTAssertEqual(file.metadata["echo_columns"], "1")
+        let pos = try file.tensor("positions"), tokens = try file.tensor("tokens"), want = try file.tensor("expected")
+        func maxDiff(_ p: Projector) throws -> Float {
+            let y = try p(tokens, positions: pos)
+            return zip(y.data, want.data).map { abs($0 - $1) }.max() ?? .infinity
+        }
+        let p = try resampler(Self.fullFixture, echo: [1])
+        for field in [#""token_hidden":10"#, #""echo_columns":[1]"#] {
+            XCTAssertTrue(p.summary.encoded.contains(field), p.summary.encoded)
+        }
+        XCTAssertTrue(try resampler().summary.encoded.contains(#""token_hidden":0,"echo_columns":[]"#))
+        let diff = try maxDiff(p)
+        XCTAssertLessThan(diff, 1e-4, "max abs diff \(diff)")
+        XCTAssertGreaterThan(try maxDiff(resampler(Self.fullFixture)), 1e-2, "without echo")
+        let noMLP = try variant("no-mlp", ["tok1.weight": nil, "tok1.bias": nil, "tok2.weight": nil, "tok2.bias": nil],
+                                from: Self.fullFixture)
+        XCTAssertGreaterThan(try maxDiff(resampler(noMLP, echo: [1])), 1e-2, "without the token MLP")
+    }
+
+    /// echo_columns are distinct columns of a line, and only a slot_resampler has lines.
+    func testBadEchoColumnsAreModelErrors() throws {
+        for echo in [[2], [-1], [1, 1]] {
+            XCTAssertThrowsError(try resampler(Self.fullFixture, echo: echo), "\(echo)") {
+                XCTAssertEqual(($0 as? FluxError)?.code, .modelInvalid)
+                XCTAssertTrue("\($0)".contains("echo_columns"), "\($0)")
+            }
+        }
+        XCTAssertThrowsError(try Projector(weights: SafeTensorsFile(path: Fixtures.bundlePath + "/model.safetensors"),
+                                           prefix: "projector.", type: "mlp2x_gelu", pool: "none", inputDim: nil,
+                                           hiddenDim: nil, outputDim: nil, echoColumns: [0])) {
+            XCTAssertEqual(($0 as? FluxError)?.code, .modelInvalid)
+            XCTAssertTrue("\($0)".contains("echo_columns"), "\($0)")
+        }
+    }
+
+    /// tok1 and tok2 come together, weights and biases, shaped [T, C], [T], [C, T], [C].
+    func testMalformedTokenMLPIsModelError() throws {
+        for (name, change, word) in [("no-tok2", ["tok2.weight": nil, "tok2.bias": nil], "'projector.tok2.weight'"),
+                                     ("no-bias", ["tok1.bias": nil], "'projector.tok1.bias'"),
+                                     ("tok1-shape", ["tok1.weight": zeros([10, 15])], "'projector.tok1.weight'"),
+                                     ("tok2-shape", ["tok2.weight": zeros([16, 9])], "'projector.tok2.weight'"),
+                                     ("bias-shape", ["tok2.bias": zeros([10])], "'projector.tok2.bias'")] as [(String, [String: TensorBlob?], String)] {
+            XCTAssertThrowsError(try resampler(variant(name, change, from: Self.fullFixture)), name) {
+                XCTAssertEqual(($0 as? FluxError)?.code, .modelInvalid, "\(name): \($0)")
+                XCTAssertTrue("\($0)".contains(word), "\(name): \($0)")
+            }
+        }
+    }
+
     /// The fixture's tensors with some replaced (nil: removed), written to a new file.
     func variant(_ name: String, _ changes: [String: TensorBlob?], from source: String = fixture) throws -> String {
         let file = try SafeTensorsFile(path: source)
@@ -155,7 +210,7 @@ final class SlotResamplerTests: XCTestCase {
 
     /// The tiny bundle with a random slot_resampler (64 -> 64, 3 queries x 2 rows) in place of its
     /// MLP; with `positions`, one that reads token positions.
-    func resamplerBundle(_ name: String, positions: Bool = false) throws -> String {
+    func resamplerBundle(_ name: String, positions: Bool = false, echo: Any? = nil) throws -> String {
         let dir = Fixtures.tempDir(name)
         let src = try SafeTensorsFile(path: Fixtures.bundlePath + "/model.safetensors")
         var rng = SplitMix64(seed: 5)
@@ -169,8 +224,10 @@ final class SlotResamplerTests: XCTestCase {
         blobs += (shapes + (positions ? [("kp.weight", [8, 5]), ("vp.weight", [8, 5])] : [])).map { ("projector.\($0.0)", random($0.1, 0.3)) }
         try SafeTensorsWriter.write(blobs, to: dir + "/model.safetensors")
         var config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Fixtures.bundlePath + "/config.json"))) as? [String: Any])
-        config["projector"] = ["type": "slot_resampler", "input_dim": 64, "hidden_dim": 12, "output_dim": 64, "pool": "none",
-                               "heads": 2, "rows_per_query": 2]
+        var projector: [String: Any] = ["type": "slot_resampler", "input_dim": 64, "hidden_dim": 12, "output_dim": 64,
+                                        "pool": "none", "heads": 2, "rows_per_query": 2]
+        projector["echo_columns"] = echo
+        config["projector"] = projector
         try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: dir + "/config.json"))
         try? FileManager.default.removeItem(atPath: dir + "/tokenizer.model")
         try FileManager.default.copyItem(atPath: Fixtures.bundlePath + "/tokenizer.model", toPath: dir + "/tokenizer.model")
@@ -213,6 +270,18 @@ final class SlotResamplerTests: XCTestCase {
         }
     }
 
+    /// A bundle's config names the echo columns; a wrong entry is a model error naming the field.
+    func testBundleReadsEchoColumns() throws {
+        let bundle = try ModelBundle(directory: resamplerBundle("resampler-echo-bundle", echo: [0, 1]))
+        XCTAssertTrue(bundle.summary.encoded.contains(#""echo_columns":[0,1]"#), bundle.summary.encoded)
+        for (name, echo) in [("resampler-echo-text", ["shape"]), ("resampler-echo-range", [3])] as [(String, Any)] {
+            XCTAssertThrowsError(try ModelBundle(directory: resamplerBundle(name, echo: echo)), name) {
+                XCTAssertEqual(($0 as? FluxError)?.code, .modelInvalid, "\(name): \($0)")
+                XCTAssertTrue("\($0)".contains("echo_columns"), "\(name): \($0)")
+            }
+        }
+    }
+
     /// The mlp2x_gelu projector describes itself as before (`op: info`, `/params`).
     func testMLPDescriptionIsUnchanged() throws {
         let p = try XCTUnwrap(Fixtures.bundle.projector)
@@ -224,7 +293,7 @@ final class SlotResamplerTests: XCTestCase {
     /// The split layout: a projector file with the type and sizes in its metadata.
     func testPartsLoadAResamplerFile() throws {
         let dir = Fixtures.tempDir("resampler-parts")
-        let whole = try resamplerBundle("resampler-parts-bundle")
+        let whole = try resamplerBundle("resampler-parts-bundle", echo: [1])
         let file = try SafeTensorsFile(path: whole + "/model.safetensors")
         let config = try JSONValue.Fields(contentsOf: whole + "/config.json")
         func part(_ prefix: String, strip: Bool) throws -> [(String, TensorBlob)] {
@@ -237,7 +306,7 @@ final class SlotResamplerTests: XCTestCase {
         }
         try? FileManager.default.removeItem(atPath: "\(dir)/llm/tokenizer.model")
         try FileManager.default.copyItem(atPath: Fixtures.bundlePath + "/tokenizer.model", toPath: "\(dir)/llm/tokenizer.model")
-        let meta = ["type": "slot_resampler", "pool": "none", "heads": "2", "rows_per_query": "2"]
+        let meta = ["type": "slot_resampler", "pool": "none", "heads": "2", "rows_per_query": "2", "echo_columns": "1"]
         try SafeTensorsWriter.write(part("projector.", strip: true), metadata: meta, to: "\(dir)/projector.safetensors")
         let parts = try ModelBundle(vision: "\(dir)/vision", projector: "\(dir)/projector.safetensors", llm: "\(dir)/llm")
         let x = Tensor(shape: [5, 64], data: (0..<320).map { Float($0 % 11) / 11 - 0.5 })
@@ -250,6 +319,13 @@ final class SlotResamplerTests: XCTestCase {
         XCTAssertThrowsError(try ModelBundle(vision: "\(dir)/vision", projector: "\(dir)/projector.safetensors", llm: "\(dir)/llm")) {
             XCTAssertEqual(($0 as? FluxError)?.code, .modelInvalid)
             XCTAssertTrue("\($0)".contains("heads 'two'"), "\($0)")
+        }
+        bad = meta
+        bad["echo_columns"] = "1;2"
+        try SafeTensorsWriter.write(part("projector.", strip: true), metadata: bad, to: "\(dir)/projector.safetensors")
+        XCTAssertThrowsError(try ModelBundle(vision: "\(dir)/vision", projector: "\(dir)/projector.safetensors", llm: "\(dir)/llm")) {
+            XCTAssertEqual(($0 as? FluxError)?.code, .modelInvalid)
+            XCTAssertTrue("\($0)".contains("echo_columns '1;2'"), "\($0)")
         }
     }
 }

@@ -83,7 +83,7 @@ def load_language(folder):
     table = None
     if args.get("slot_rows"):
         table = TableIds(spm.SentencePieceProcessor(model_file=os.path.join(folder, "tokenizer.model")))
-    model = lang.Reader(state["llm_cfg"], table, tagged=bool(args.get("line_tags")))
+    model = lang.Reader(state["llm_cfg"], table, tagged=bool(args.get("line_tags")), echo=lang.echo_columns(args))
     model.load_state_dict(state["model"])
     return model, state
 

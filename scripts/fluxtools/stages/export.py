@@ -97,7 +97,7 @@ def main():
     if "resampler" in st:
         words = proj["words"].shape[0]
         config = resampler_config(proj["k.weight"].shape[1], proj["fc1.weight"].shape[0], d, st["args"]["heads"],
-                                  proj["fc2.weight"].shape[0] // words)
+                                  proj["fc2.weight"].shape[0] // words, st.get("echo", ()))
     else:
         h, c = proj["fc1.weight"].shape
         config = projector_config(c, h, d, "none")

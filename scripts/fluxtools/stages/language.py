@@ -34,7 +34,7 @@ from .common import Run, cosine_lr, load_weights, save_weights
 from .facts import (GLOBAL_OFFSETS, GLOBAL_VALUES, OBJECT_OFFSETS, OBJECT_SLOTS, OBJECT_VALUES, global_indices,
                     object_records, scene_facts)
 from .questions import open_questions, question_kind
-from .slots import TableIds, line_tags
+from .slots import TableIds, line_echo, line_tags
 
 TASKS = task_names()
 
@@ -137,8 +137,9 @@ class Reader(nn.Module):
     """The LM plus what stands in for the video in this stage: scene-slot and object-slot
     embeddings and the filler row of background patches."""
 
-    def __init__(self, llm_cfg, table=None, word_noise=0.0, tagged=False):
+    def __init__(self, llm_cfg, table=None, word_noise=0.0, tagged=False, echo=()):
         super().__init__()
+        self.echo = tuple(echo)
         self.table, self.word_noise = table, word_noise  # TableIds: the video as a slot table (slots.py)
         self.llm = LlamaForCausalLM(LlamaConfig(**llm_cfg))
         # Line tags (slots.line_tags), from the colour words' embeddings.
@@ -180,9 +181,14 @@ class Reader(nn.Module):
         scene's words) when `self.table` is set, else the slot rows above."""
         if self.table is not None:
             ids = self.table.ids_of(ex.facts, rng, self.word_noise) if noise else self.table.ids_of(ex.facts)
-            rows = self.llm.get_input_embeddings()(ids)
+            rows = line_echo(self.llm.get_input_embeddings()(ids), self.echo)
             return rows if self.tags is None else rows + line_tags(self.tags)
         return self.oracle_rows(ex.scene, ex.records, k, rng, noise, short)
+
+
+def echo_columns(args):
+    """line_echo's columns of a run's arguments (--echo 1,2,3; none before session 10)."""
+    return tuple(int(c) for c in (args.get("echo") or "").split(",") if c)
 
 
 def sequence(llm, before, rows, after, target, after_mask=None):
@@ -289,6 +295,8 @@ def main():
     ap.add_argument("--slot-rows", action="store_true",
                     help="the video as the slot table (slots.py): 10 lines of 9 words whatever the budget")
     ap.add_argument("--line-tags", action="store_true", help="with --slot-rows: every row carries its line's tag (slots.line_tags)")
+    ap.add_argument("--echo", default="",
+                    help="with --slot-rows: table columns added to every row of their line (slots.line_echo), e.g. 1,2,3")
     ap.add_argument("--word-noise", type=float, default=0.1, help="with --slot-rows: share of corrupted words [0.1]")
     ap.add_argument("--hidden", type=int, default=256)
     ap.add_argument("--layers", type=int, default=4)
@@ -316,7 +324,7 @@ def main():
                                                     a.mlp, 2048, sp.bos_id(), sp.eos_id())
     run_args = state["args"] if state else vars(a)  # a resumed run keeps its own row kind
     model = Reader(cfg, TableIds(sp) if run_args.get("slot_rows") else None, run_args.get("word_noise", 0.0),
-                   bool(run_args.get("line_tags")))
+                   bool(run_args.get("line_tags")), echo_columns(run_args))
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01)
     step = 0
     if state:

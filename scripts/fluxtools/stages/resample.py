@@ -78,6 +78,10 @@ def main():
     ap.add_argument("--hidden", type=int, default=512, help="MLP hidden width [512]")
     ap.add_argument("--positions", action="store_true",
                     help="keys and values also see each token's place in time and frame (slots.position_features)")
+    ap.add_argument("--token-hidden", type=int, default=0,
+                    help="hidden width of the per-token MLP before keys and values (0: none) [0]")
+    ap.add_argument("--init", default=None,
+                    help="start from this run's resampler (its ckpt.pt; a new --token-hidden MLP starts as the identity)")
     ap.add_argument("--table-steps", type=int, default=3000)
     ap.add_argument("--table-batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=1e-3)
@@ -103,8 +107,12 @@ def main():
     c = cache[0]["tokens"].shape[1]
     state = run.load()
     words = torch.zeros(len(table.ids), 1)
-    model = Resampler.of(state["resampler"], a.heads) if state else Resampler(c, a.width, a.heads, a.hidden, words,
-                                                                                    positions=a.positions)
+    if state:
+        model = Resampler.of(state["resampler"], a.heads, state.get("echo", ()))
+    else:
+        model = Resampler(c, a.width, a.heads, a.hidden, words, positions=a.positions, token_hidden=a.token_hidden)
+        if a.init:
+            model.load_state_dict(torch.load(a.init, weights_only=False)["resampler"], strict=False)
     phase, step = (state["phase"], state["step"]) if state else ("table", 0)
     llm = None
     if a.language:
@@ -118,9 +126,11 @@ def main():
             model.words = llm.get_input_embeddings().weight[torch.tensor(table.ids)].detach().clone()
             if reader.tags is not None:
                 model.tags = reader.tags.detach().clone()
+            model.echo = reader.echo
 
     def save():
-        st = {"resampler": model.state_dict(), "phase": phase, "step": step, "args": vars(a), "table_ids": table.ids}
+        st = {"resampler": model.state_dict(), "phase": phase, "step": step, "args": vars(a), "table_ids": table.ids,
+              "echo": model.echo}
         if llm is not None:
             st["llm"], st["llm_cfg"] = llm.state_dict(), lstate["llm_cfg"]
         run.save(st)
