@@ -85,12 +85,13 @@ class Heads(nn.Module):
         return self.scene(h[:, 0]), self.obj(h[:, 1:])
 
 
-def slots_loss(logits, target, sizes, offsets, teacher=None):
-    """Mean over slots of the cross-entropy (and, with a teacher's logits, its KL distillation)."""
+def slots_loss(logits, target, sizes, offsets, teacher=None, weights=None):
+    """Mean over slots of the cross-entropy (and, with a teacher's logits, its KL distillation);
+    `weights` [slots] scales each slot's cross-entropy."""
     loss = 0.0
     for s, (off, n) in enumerate(zip(offsets, sizes)):
         lg = logits[:, off:off + n]
-        loss = loss + F.cross_entropy(lg, target[:, s])
+        loss = loss + F.cross_entropy(lg, target[:, s]) * (1.0 if weights is None else weights[s])
         if teacher is not None:
             t = F.softmax(teacher[:, off:off + n].detach(), -1)
             loss = loss + F.kl_div(F.log_softmax(lg, -1), t, reduction="batchmean")
@@ -106,7 +107,7 @@ def labels(kept_list, items):
     return out
 
 
-def batch_loss(heads, x, mask, scene, labs, teacher=None):
+def batch_loss(heads, x, mask, scene, labs, teacher=None, slot_weights=None):
     """Scene slots on CLS; object/background on every patch; object slots on object patches."""
     sl, ol = heads(x)
     loss = slots_loss(sl, scene, GLOBAL_SIZES, GLOBAL_OFFSETS, teacher)
@@ -122,7 +123,7 @@ def batch_loss(heads, x, mask, scene, labs, teacher=None):
     if recs:
         lg = torch.cat([ol[i, pos, 1:] for i, pos, _ in recs])
         tg = torch.cat([r for _, _, r in recs])
-        loss = loss + slots_loss(lg, tg, OBJECT_SIZES, OBJECT_OFFSETS)
+        loss = loss + slots_loss(lg, tg, OBJECT_SIZES, OBJECT_OFFSETS, weights=slot_weights)
     return loss, sl
 
 
@@ -203,6 +204,7 @@ def main():
     ap.add_argument("--eval-budgets", default="256,128,64,32", help="held-out budgets [256,128,64,32]")
     ap.add_argument("--threads", type=int, default=1, help="torch threads [1]")
     ap.add_argument("--init", default=None, help="start a new run from committed stage weights (weights/stages/encoder.safetensors)")
+    ap.add_argument("--slot-weights", default="", help="object slots' loss weights, e.g. shape=4,motion=2 (others 1)")
     ap.add_argument("--save-weights", default=None, help="write the run's weights (f16) to this .safetensors and stop")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -231,6 +233,11 @@ def main():
                      {"vision_cfg": vcfg, "step": step, "args": state["args"] if state else vars(a)})
         return
     fixed = tuple(int(v) for v in a.fixed.split("x")) if a.fixed else None
+    names = [n for n, _ in OBJECT_SLOTS]
+    slot_weights = [1.0] * len(names)
+    for item in filter(None, a.slot_weights.split(",")):
+        k, v = item.split("=")
+        slot_weights[names.index(k)] = float(v)
     data = Clips(a.seed * 1_000_003 + step, tuple(map(int, a.frames_range.split(","))),
                  [int(r) for r in a.resolutions.split(",")], tuple(map(int, a.budget_range.split(","))), fixed)
     loader = iter(torch.utils.data.DataLoader(data, batch_size=None, num_workers=1, prefetch_factor=4 * a.batch))
@@ -265,10 +272,11 @@ def main():
         # The quarter-budget views run as their own batch: padded to the full views' length they
         # would cost as much as those.
         x, mask = encode_batch(rows, wt, cfg)
-        loss, big = batch_loss(heads, x, mask, scene, labels(big_kept, items))
+        loss, big = batch_loss(heads, x, mask, scene, labels(big_kept, items), slot_weights=slot_weights)
         if small:
             x, mask = encode_batch(small, wt, cfg)
-            l2, _ = batch_loss(heads, x, mask, scene[:len(small)], labels(small_kept, items[:len(small)]), teacher=big)
+            l2, _ = batch_loss(heads, x, mask, scene[:len(small)], labels(small_kept, items[:len(small)]), teacher=big,
+                               slot_weights=slot_weights)
             loss = loss + 0.5 * l2
         opt.zero_grad()
         loss.backward()

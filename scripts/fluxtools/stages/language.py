@@ -34,6 +34,7 @@ from .common import Run, cosine_lr, load_weights, save_weights
 from .facts import (GLOBAL_OFFSETS, GLOBAL_VALUES, OBJECT_OFFSETS, OBJECT_SLOTS, OBJECT_VALUES, global_indices,
                     object_records, scene_facts)
 from .questions import open_questions, question_kind
+from .drills import Drills
 from .slots import TableIds, line_echo, line_tags
 
 TASKS = task_names()
@@ -298,6 +299,12 @@ def main():
     ap.add_argument("--echo", default="",
                     help="with --slot-rows: table columns added to every row of their line (slots.line_echo), e.g. 1,2,3")
     ap.add_argument("--word-noise", type=float, default=0.1, help="with --slot-rows: share of corrupted words [0.1]")
+    ap.add_argument("--drill-steps", type=int, default=0,
+                    help="steps of copy and binding drills (stages/drills.py) before the questions [0]")
+    ap.add_argument("--drill-bind-after", type=int, default=300,
+                    help="drill steps of copying alone before binding joins (half the drills then) [300]")
+    ap.add_argument("--drill-share", type=float, default=0.0,
+                    help="share of the questions' batches replaced by drills afterwards, to keep them [0]")
     ap.add_argument("--hidden", type=int, default=256)
     ap.add_argument("--layers", type=int, default=4)
     ap.add_argument("--heads", type=int, default=4)
@@ -348,6 +355,8 @@ def main():
                                               batch_size=None, num_workers=1, prefetch_factor=8 * a.batch))
     items = heldout(sp, tpl, 4242, a.eval_per_task)
     rng = np.random.default_rng(a.seed + step)
+    drills = Drills(sp, tpl) if a.drill_steps or a.drill_share else None
+    empty = torch.zeros(0, cfg["hidden_size"])
 
     def evaluate():
         """Held-out accuracy, and the grounding check: target loss with each item's own rows
@@ -363,8 +372,10 @@ def main():
                 for src, out in ((ex, own), (o, other)):
                     rows = model.rows(src, 32, erng, 0.0)
                     out.append(batch_loss(model.llm, [sequence(model.llm, ex.before, rows, ex.after, ex.target)]).item())
+            extra = {"drills": drills.accuracy(model.llm)} if drills else {}
         model.train()
-        return dict(score(items, replies), loss_own=round(float(np.mean(own)), 4), loss_other=round(float(np.mean(other)), 4))
+        return dict(score(items, replies), loss_own=round(float(np.mean(own)), 4), loss_other=round(float(np.mean(other)), 4),
+                    **extra)
 
     def save():
         run.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "llm_cfg": cfg, "args": vars(a)})
@@ -375,7 +386,16 @@ def main():
         for g in opt.param_groups:
             g["lr"] = lr
         seqs = []
-        for _ in range(a.batch):
+        if step < a.drill_steps:
+            bind = 0.5 if step >= a.drill_bind_after else 0.0
+            for _ in range(2 * a.batch):  # short sequences: twice the items for the same cost
+                before, target = drills.item(rng, bind)
+                seqs.append(sequence(model.llm, before, empty, [], target))
+        for _ in range(0 if step < a.drill_steps else a.batch):
+            if drills and rng.random() < a.drill_share:
+                before, target = drills.item(rng, 0.5)
+                seqs.append(sequence(model.llm, before, empty, [], target))
+                continue
             ex = next(loader)
             k = int(rng.integers(0, 5)) if ex.short else int(rng.integers(lo, hi + 1))
             rows = model.rows(ex, k, rng, short=ex.short)
