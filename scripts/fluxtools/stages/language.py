@@ -382,7 +382,10 @@ def main():
 
     losses = []
     while not run.expired() and (a.max_steps is None or step < a.max_steps):
-        lr = cosine_lr(step, a.schedule_steps, a.lr, 150)
+        # Drills at the peak rate after a short warm-up (as they formed copy heads in session 10),
+        # then the questions' own warm-up and cosine.
+        lr = (a.lr * min(1.0, (step + 1) / 50) if step < a.drill_steps
+              else cosine_lr(step - a.drill_steps, a.schedule_steps, a.lr, 150))
         for g in opt.param_groups:
             g["lr"] = lr
         seqs = []

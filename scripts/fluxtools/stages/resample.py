@@ -26,6 +26,7 @@ from ..train.prompting import Templates
 from . import language as lang
 from .align import evaluate, example, load_language
 from .common import Run, cosine_lr
+from .drills import Drills
 from .slots import Resampler, TableIds, attention_targets, field_accuracy, padded, seen_colours
 
 
@@ -93,6 +94,8 @@ def main():
     ap.add_argument("--lm-after", type=int, default=200, help="answer steps with the LM frozen first [200]")
     ap.add_argument("--open-share", type=float, default=0.6)
     ap.add_argument("--short-share", type=float, default=0.3)
+    ap.add_argument("--drill-share", type=float, default=0.0,
+                    help="share of each answer batch given to copy and binding drills (stages/drills.py), so the LM keeps them [0]")
     ap.add_argument("--eval-every", type=int, default=250)
     ap.add_argument("--threads", type=int, default=1)
     a = ap.parse_args()
@@ -176,7 +179,14 @@ def main():
         return
 
     tpl = Templates.load(PROMPTS)
-    run.log(phase=phase, step=step, heldout=evaluate(llm, model, sp, tpl, held, 1))
+    drills = Drills(sp, tpl) if a.drill_share else None
+    empty = torch.zeros(0, llm.config.hidden_size)
+
+    def heldout():
+        out = evaluate(llm, model, sp, tpl, held, 1)
+        return dict(out, drills=drills.accuracy(llm)) if drills else out
+
+    run.log(phase=phase, step=step, heldout=heldout())
     for p in llm.parameters():
         p.requires_grad_(False)
     popt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.0)
@@ -199,6 +209,9 @@ def main():
         for j, it in enumerate(chunk):
             ex = example(it, rng, sp, tpl, open_share=a.open_share, short_share=a.short_share)
             seqs.append(lang.sequence(llm, ex.before, rows[j], ex.after, ex.target, ex.after_mask))
+        for _ in range(int(rng.binomial(a.batch, a.drill_share)) if drills else 0):
+            before, target = drills.item(rng, 0.5)
+            seqs.append(lang.sequence(llm, before, empty, [], target))
         loss = lang.batch_loss(llm, seqs)
         popt.zero_grad()
         if train_lm:
@@ -214,11 +227,10 @@ def main():
             run.log(phase=phase, step=step, loss=round(float(np.mean(losses)), 4), lm=train_lm)
             losses = []
         if step % a.eval_every == 0:
-            run.log(phase=phase, step=step, heldout=evaluate(llm, model, sp, tpl, held, 1),
-                    table=table_accuracy(model, table, held))
+            run.log(phase=phase, step=step, heldout=heldout(), table=table_accuracy(model, table, held))
             save()
     save()
-    run.log(phase=phase, step=step, heldout=evaluate(llm, model, sp, tpl, held, 1), final=True)
+    run.log(phase=phase, step=step, heldout=heldout(), final=True)
 
 
 if __name__ == "__main__":
