@@ -81,8 +81,6 @@ def main():
                     help="keys and values also see each token's place in time and frame (slots.position_features)")
     ap.add_argument("--token-hidden", type=int, default=0,
                     help="hidden width of the per-token MLP before keys and values (0: none) [0]")
-    ap.add_argument("--init", default=None,
-                    help="start from this run's resampler (its ckpt.pt; a new --token-hidden MLP starts as the identity)")
     ap.add_argument("--table-steps", type=int, default=3000)
     ap.add_argument("--table-batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=1e-3)
@@ -110,12 +108,8 @@ def main():
     c = cache[0]["tokens"].shape[1]
     state = run.load()
     words = torch.zeros(len(table.ids), 1)
-    if state:
-        model = Resampler.of(state["resampler"], a.heads, state.get("echo", ()))
-    else:
-        model = Resampler(c, a.width, a.heads, a.hidden, words, positions=a.positions, token_hidden=a.token_hidden)
-        if a.init:
-            model.load_state_dict(torch.load(a.init, weights_only=False)["resampler"], strict=False)
+    model = (Resampler.of(state["resampler"], a.heads, state.get("echo", ())) if state else
+             Resampler(c, a.width, a.heads, a.hidden, words, positions=a.positions, token_hidden=a.token_hidden))
     phase, step = (state["phase"], state["step"]) if state else ("table", 0)
     llm = None
     if a.language:

@@ -180,7 +180,7 @@ class Resampler(nn.Module):
         self.queries = nn.Parameter(torch.randn(lines, width) * 0.5)
         self.tok1 = nn.Linear(c, token_hidden) if token_hidden else None
         self.tok2 = nn.Linear(token_hidden, c) if token_hidden else None
-        if token_hidden:  # starts as the identity, so a trained resampler can take it on
+        if token_hidden:  # starts as the identity: the tokens reach keys and values unchanged at first
             nn.init.zeros_(self.tok2.weight)
             nn.init.zeros_(self.tok2.bias)
         self.k, self.v = nn.Linear(c, width), nn.Linear(c, width)
