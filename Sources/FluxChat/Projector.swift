@@ -128,7 +128,7 @@ public final class Projector: @unchecked Sendable {
         case .slots(let s):
             f += [("heads", .int(s.heads)), ("rows_per_query", .int(s.rowsPerQuery)), ("queries", .int(s.queryCount)),
                   ("words", .int(s.words)), ("rows", .int(s.outputRows)), ("positions", .bool(s.readsPositions)),
-                  ("token_hidden", .int(s.tokenHidden)), ("echo_columns", .array(s.echoColumns.map { .int($0) }))]
+                  ("token_hidden", .int(s.tokenHidden)), ("moments", .bool(s.readsMoments)), ("echo_columns", .array(s.echoColumns.map { .int($0) }))]
         }
         return .object(f)
     }
@@ -166,6 +166,16 @@ public final class Projector: @unchecked Sendable {
     /// Position features [1 + K, 5] of a kept-patch list (what `callAsFunction(FluxViTOutput)` passes).
     public static func positionFeatures(kept: [Int], gridT: Int, gridL: Int) throws -> Tensor {
         try SlotResampler.positionFeatures(kept: kept, gridT: gridT, gridL: gridL)
+    }
+
+    /// Moment features [L x 12] of one head's attention [L x N] over tokens with position features
+    /// [N x 5] (what a slot_resampler with `mom.weight` reads; both arrays row-major).
+    public static func momentFeatures(attention: [Float], lines: Int, tokens: Int, positions: [Float]) throws -> [Float] {
+        guard lines >= 0, tokens >= 0, attention.count == lines * tokens,
+              positions.count == tokens * SlotResampler.positionFeatureCount else {
+            throw FluxError(.internal, "moment features: attention \(attention.count) values for \(lines) x \(tokens), positions \(positions.count) for \(tokens) x 5")
+        }
+        return SlotResampler.momentFeatures(attention: attention, lines: lines, tokens: tokens, positions: positions)
     }
 
     /// Projects encoder tokens [N, C] to [outputRows(N), D]; `positions` [N, 5] where `readsPositions`.

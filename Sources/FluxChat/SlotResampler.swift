@@ -14,7 +14,10 @@ import Foundation
 /// optional `tok1.weight` [T, C], `tok1.bias` [T], `tok2.weight` [C, T], `tok2.bias` [C], together: each
 /// token first becomes x + tok2(GELU(tok1 x)) (attention averages what keys and values read
 /// linearly from each token; the MLP lets them read more: moving objects' direction 51% -> 55% in
-/// the table, session 10). Config `echo_columns` (optional):
+/// the table, session 10). Optional `mom.weight` [A, 13] and `momz.weight` [R x W, 13], together (need
+/// positions): each line's attention output also gets mom.weight times `momentFeatures` of its first
+/// head (where that head's tokens lie and how the place moves with time), and its word logits
+/// momz.weight times them. Config `echo_columns` (optional):
 /// the rows of these columns of each line are added to every row of that line, before the tags
 /// (slots.line_echo: any row of a line then names its object's shape and motion).
 struct SlotResampler: Sendable {
@@ -30,9 +33,15 @@ struct SlotResampler: Sendable {
     private let positionWeights: (k: Tensor, v: Tensor)?
     /// The per-token residual MLP, when the resampler has one.
     private let tokenMLP: (w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor)?
+    /// The moment features' projections into the attention output [A, 13] and the word logits
+    /// [R x W, 13], when the resampler reads them.
+    private let momentWeights: (o: Tensor, z: Tensor)?
 
     /// Hidden width T of the per-token MLP (0: none).
     var tokenHidden: Int { tokenMLP?.w1.rows ?? 0 }
+
+    /// Whether each line also reads its first head's moment features (`momentFeatures`).
+    var readsMoments: Bool { momentWeights != nil }
 
     /// Whether `callAsFunction` needs the tokens' positions.
     var readsPositions: Bool { positionWeights != nil }
@@ -63,6 +72,42 @@ struct SlotResampler: Sendable {
             out[row + 3] = Float(tn * x); out[row + 4] = Float(tn * y)
         }
         return Tensor(shape: [1 + kept.count, f], data: out)
+    }
+
+    static let momentFeatureCount = 13
+
+    /// [L, 13] per line (slots.moment_features): from one head's attention [L, N] and the tokens'
+    /// position features [N, 5], the weighted means of t, y, x, their variances, the covariances of
+    /// y and x with t, the slopes (covariance / (variance of t + 0.02), clamped to +-4), where the
+    /// fit reaches at the last frame (mean + slope x (1 - mean t), clamped to +-3) and the speed (the
+    /// slopes' norm). A direction is a ratio of second moments, which the MLP does not learn from
+    /// attention's means (session 11).
+    static func momentFeatures(attention s: UnsafePointer<Float>, lines l: Int, tokens n: Int,
+                               positions: UnsafePointer<Float>) -> [Float] {
+        let pf = positionFeatureCount, mf = momentFeatureCount
+        var out = [Float](repeating: 0, count: l * mf)
+        for line in 0..<l {
+            // E[t], E[y], E[x] and E[p_i p_j] for i <= j, in Double: differences of near-equal moments.
+            var m = [Double](repeating: 0, count: 3), sq = [Double](repeating: 0, count: 9)
+            for i in 0..<n {
+                let w = Double(s[line * n + i])
+                if w == 0 { continue }
+                for a in 0..<3 {
+                    let pa = Double(positions[i * pf + a])
+                    m[a] += w * pa
+                    for b in 0..<3 { sq[a * 3 + b] += w * pa * Double(positions[i * pf + b]) }
+                }
+            }
+            let (mt, my, mx) = (m[0], m[1], m[2])
+            let vt = sq[0] - mt * mt, vy = sq[4] - my * my, vx = sq[8] - mx * mx
+            let cy = sq[1] - mt * my, cx = sq[2] - mt * mx
+            func clamp(_ v: Double, _ r: Double) -> Double { min(max(v, -r), r) }
+            let sy = clamp(cy / (vt + 0.02), 4), sx = clamp(cx / (vt + 0.02), 4)
+            let ey = clamp(my + sy * (1 - mt), 3), ex = clamp(mx + sx * (1 - mt), 3)
+            let speed = (sy * sy + sx * sx + 1e-12).squareRoot()
+            for (c, v) in [mt, my, mx, vt, vy, vx, cy, cx, sy, sx, ey, ex, speed].enumerated() { out[line * mf + c] = Float(v) }
+        }
+        return out
     }
 
     /// Rows it writes, whatever the token count.
@@ -130,6 +175,15 @@ struct SlotResampler: Sendable {
             try expect("tok2.weight", [c, t], "input x token hidden")
             try expect("tok2.bias", [c], "input")
         }
+        let hasMom = weights.tensors[prefix + "mom.weight"] != nil, hasMomZ = weights.tensors[prefix + "momz.weight"] != nil
+        guard hasMom == hasMomZ else {
+            throw bad("tensor '\(prefix)\(hasMom ? "mom" : "momz").weight' needs '\(prefix)\(hasMom ? "momz" : "mom").weight' beside it (the moments feed the attention output and the word logits)")
+        }
+        if hasMom {
+            guard hasKP else { throw bad("tensor '\(prefix)mom.weight' needs token positions ('\(prefix)kp.weight', '\(prefix)vp.weight')") }
+            try expect("mom.weight", [a, Self.momentFeatureCount], "queries' width x moment features")
+            try expect("momz.weight", [f2[0], Self.momentFeatureCount], "rows_per_query x words, moment features")
+        }
         guard echoColumns.allSatisfy({ (0..<rowsPerQuery).contains($0) }), Set(echoColumns).count == echoColumns.count else {
             throw bad("config echo_columns \(echoColumns) must be distinct columns in 0..<rows_per_query \(rowsPerQuery)")
         }
@@ -145,6 +199,7 @@ struct SlotResampler: Sendable {
         positionWeights = hasKP ? (try weights.tensor(prefix + "kp.weight"), try weights.tensor(prefix + "vp.weight")) : nil
         tokenMLP = tokPresent.isEmpty ? nil : (try weights.tensor(prefix + "tok1.weight"), try weights.tensor(prefix + "tok1.bias"),
                                                try weights.tensor(prefix + "tok2.weight"), try weights.tensor(prefix + "tok2.bias"))
+        momentWeights = hasMom ? (try weights.tensor(prefix + "mom.weight"), try weights.tensor(prefix + "momz.weight")) : nil
     }
 
     /// Tokens [N, C] (N >= 1) and, when `readsPositions`, their position features [N, 5] -> rows [L x R, D].
@@ -170,6 +225,7 @@ struct SlotResampler: Sendable {
         // Per head j (columns j*d ..< (j+1)*d, as PyTorch's view(..., h, A/h)): softmax(Q_j K_j^T / sqrt(d)) V_j.
         var o = Tensor(shape: [l, a])
         var s = [Float](repeating: 0, count: l * n)
+        var moments: [Float] = []
         queries.withUnsafeBufferPointer { qp in
             k.withUnsafeBufferPointer { kp in
                 v.withUnsafeBufferPointer { vp in
@@ -180,6 +236,11 @@ struct SlotResampler: Sendable {
                                           a: qp.baseAddress! + j * d, lda: a, b: kp.baseAddress! + j * d, ldb: a,
                                           c: sp.baseAddress!, ldc: n)
                                 Ops.softmaxRows(sp.baseAddress!, rows: l, dim: n)
+                                if j == 0, momentWeights != nil, let positions {
+                                    moments = positions.withUnsafeBufferPointer {
+                                        Self.momentFeatures(attention: sp.baseAddress!, lines: l, tokens: n, positions: $0.baseAddress!)
+                                    }
+                                }
                                 BLAS.gemm(m: l, n: d, k: n, a: sp.baseAddress!, lda: n, b: vp.baseAddress! + j * d, ldb: a,
                                           c: op.baseAddress! + j * d, ldc: a)
                             }
@@ -189,10 +250,15 @@ struct SlotResampler: Sendable {
                 }
             }
         }
+        // Positions were checked above: a resampler with moments reads positions.
+        let momentRows = momentWeights == nil ? nil : Tensor(shape: [l, Self.momentFeatureCount], data: moments)
+        if let (mo, _) = momentWeights, let momentRows { Self.add(&o, BLAS.linear(momentRows, weight: mo)) }
         var hidden = BLAS.linear(o, weight: fc1, bias: b1)
         hidden.withUnsafeMutableBufferPointer { if let p = $0.baseAddress { Ops.geluErf(p, count: $0.count) } }
         // [L, R x W] is [L x R, W] row-major: line l's row r is columns r*W ..< (r+1)*W.
-        var logits = BLAS.linear(hidden, weight: fc2, bias: b2).reshaped([l * rowsPerQuery, words])
+        var lineLogits = BLAS.linear(hidden, weight: fc2, bias: b2)
+        if let (_, mz) = momentWeights, let momentRows { Self.add(&lineLogits, BLAS.linear(momentRows, weight: mz)) }
+        var logits = lineLogits.reshaped([l * rowsPerQuery, words])
         var out = Tensor(shape: [l * rowsPerQuery, outputDim])
         logits.withUnsafeMutableBufferPointer { zp in
             Ops.softmaxRows(zp.baseAddress!, rows: l * rowsPerQuery, dim: words)

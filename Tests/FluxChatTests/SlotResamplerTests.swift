@@ -105,8 +105,9 @@ final class SlotResamplerTests: XCTestCase {
         }
     }
 
-    /// The per-token MLP (x + tok2(GELU(tok1 x)) before keys and values) and line echo against
-    /// PyTorch, both in the summary; without either the rows differ (neither is a no-op here).
+    /// The per-token MLP (x + tok2(GELU(tok1 x)) before keys and values), the moment features and
+    /// line echo against PyTorch, all in the summary; without any of them the rows differ (none is
+    /// a no-op here).
     func testTokenMLPAndEchoMatchPyTorch() throws {
         let file = try SafeTensorsFile(path: Self.fullFixture)
         XCTAssertEqual(file.metadata["echo_columns"], "1")
@@ -116,16 +117,46 @@ final class SlotResamplerTests: XCTestCase {
             return zip(y.data, want.data).map { abs($0 - $1) }.max() ?? .infinity
         }
         let p = try resampler(Self.fullFixture, echo: [1])
-        for field in [#""token_hidden":10"#, #""echo_columns":[1]"#] {
+        for field in [#""token_hidden":10"#, #""moments":true"#, #""echo_columns":[1]"#] {
             XCTAssertTrue(p.summary.encoded.contains(field), p.summary.encoded)
         }
-        XCTAssertTrue(try resampler().summary.encoded.contains(#""token_hidden":0,"echo_columns":[]"#))
+        XCTAssertTrue(try resampler().summary.encoded.contains(#""token_hidden":0,"moments":false,"echo_columns":[]"#))
         let diff = try maxDiff(p)
         XCTAssertLessThan(diff, 1e-4, "max abs diff \(diff)")
         XCTAssertGreaterThan(try maxDiff(resampler(Self.fullFixture)), 1e-2, "without echo")
         let noMLP = try variant("no-mlp", ["tok1.weight": nil, "tok1.bias": nil, "tok2.weight": nil, "tok2.bias": nil],
                                 from: Self.fullFixture)
         XCTAssertGreaterThan(try maxDiff(resampler(noMLP, echo: [1])), 1e-2, "without the token MLP")
+        let noMoments = try variant("no-moments", ["mom.weight": nil, "momz.weight": nil], from: Self.fullFixture)
+        XCTAssertGreaterThan(try maxDiff(resampler(noMoments, echo: [1])), 1e-2, "without the moments")
+    }
+
+    /// The moments of a line whose head covers two tokens: an object at x = -0.5 at t = -1 and at
+    /// x = 0.5 at t = 1 moves right with slope (and speed) 0.5 / (1 + 0.02) and reaches x = 0.5 at the end.
+    func testMomentFeaturesOfAMovingObject() throws {
+        // positions (t, y, x, t*x, t*y): CLS, the object early, the object late.
+        let pos: [Float] = [0, 0, 0, 0, 0, -1, 0.2, -0.5, 0.5, -0.2, 1, 0.2, 0.5, 0.5, 0.2]
+        let att: [Float] = [0, 0.5, 0.5]
+        let f = try Projector.momentFeatures(attention: att, lines: 1, tokens: 3, positions: pos)
+        let slope = Float(0.5 / 1.02)
+        let want: [Float] = [0, 0.2, 0, 1, 0, 0.25, 0, 0.5, 0, slope, 0.2, slope, slope]
+        XCTAssertEqual(f.count, 13)
+        for (i, (g, w)) in zip(f, want).enumerated() { XCTAssertEqual(g, w, accuracy: 1e-5, "feature \(i)") }
+    }
+
+    /// mom.weight [A, 13] and momz.weight [R x W, 13] come together and need positions.
+    func testMalformedMomentsAreModelErrors() throws {
+        for (name, change, source, word) in [
+            ("mom-shape", ["mom.weight": zeros([8, 12])], Self.fullFixture, "'projector.mom.weight'"),
+            ("momz-shape", ["momz.weight": zeros([9, 13])], Self.fullFixture, "'projector.momz.weight'"),
+            ("no-momz", ["momz.weight": nil], Self.fullFixture, "'projector.momz.weight'"),
+            ("mom-no-positions", ["mom.weight": zeros([8, 13]), "momz.weight": zeros([10, 13])], Self.fixture,
+             "'projector.mom.weight'")] as [(String, [String: TensorBlob?], String, String)] {
+            XCTAssertThrowsError(try resampler(variant(name, change, from: source)), name) {
+                XCTAssertEqual(($0 as? FluxError)?.code, .modelInvalid, "\(name): \($0)")
+                XCTAssertTrue("\($0)".contains(word), "\(name): \($0)")
+            }
+        }
     }
 
     /// echo_columns are distinct columns of a line, and only a slot_resampler has lines.
@@ -158,10 +189,13 @@ final class SlotResamplerTests: XCTestCase {
         }
     }
 
-    /// The fixture's tensors with some replaced (nil: removed), written to a new file.
+    /// The fixture's tensors with some replaced or added (nil: removed), written to a new file.
     func variant(_ name: String, _ changes: [String: TensorBlob?], from source: String = fixture) throws -> String {
         let file = try SafeTensorsFile(path: source)
-        var blobs: [(String, TensorBlob)] = []
+        var blobs: [(String, TensorBlob)] = changes.compactMap { short, blob in
+            guard let blob, !file.names.contains("projector." + short) else { return nil }
+            return ("projector." + short, blob)
+        }
         for n in file.names where n.hasPrefix("projector.") {
             let short = String(n.dropFirst("projector.".count))
             if let change = changes[short] {

@@ -81,6 +81,8 @@ def main():
                     help="keys and values also see each token's place in time and frame (slots.position_features)")
     ap.add_argument("--token-hidden", type=int, default=0,
                     help="hidden width of the per-token MLP before keys and values (0: none) [0]")
+    ap.add_argument("--moments", action="store_true",
+                    help="with --positions: each line also reads where its first head's tokens lie and how that place moves (slots.moment_features)")
     ap.add_argument("--table-steps", type=int, default=3000)
     ap.add_argument("--table-batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=1e-3)
@@ -99,6 +101,8 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
+    if a.moments and not a.positions:
+        raise SystemExit("--moments needs --positions (the moments are of the tokens' positions)")
     run = Run(a.out, a.max_minutes)
     cache, held = load_cache(a.cache)
     sp = spm.SentencePieceProcessor(model_file=a.tokenizer)
@@ -109,7 +113,8 @@ def main():
     state = run.load()
     words = torch.zeros(len(table.ids), 1)
     model = (Resampler.of(state["resampler"], a.heads, state.get("echo", ())) if state else
-             Resampler(c, a.width, a.heads, a.hidden, words, positions=a.positions, token_hidden=a.token_hidden))
+             Resampler(c, a.width, a.heads, a.hidden, words, positions=a.positions, token_hidden=a.token_hidden,
+                       moments=a.moments))
     phase, step = (state["phase"], state["step"]) if state else ("table", 0)
     llm = None
     if a.language:
