@@ -168,8 +168,8 @@ public final class Projector: @unchecked Sendable {
         try SlotResampler.positionFeatures(kept: kept, gridT: gridT, gridL: gridL)
     }
 
-    /// Moment features [L x 12] of one head's attention [L x N] over tokens with position features
-    /// [N x 5] (what a slot_resampler with `mom.weight` reads; both arrays row-major).
+    /// Moment features [L x 13] of one head's attention [L x N] over tokens with position features
+    /// [N x 5] (what a slot_resampler with `mom.weight` and `momz.weight` reads; arrays row-major).
     public static func momentFeatures(attention: [Float], lines: Int, tokens: Int, positions: [Float]) throws -> [Float] {
         guard lines >= 0, tokens >= 0, attention.count == lines * tokens,
               positions.count == tokens * SlotResampler.positionFeatureCount else {

@@ -87,7 +87,7 @@ struct SlotResampler: Sendable {
         let pf = positionFeatureCount, mf = momentFeatureCount
         var out = [Float](repeating: 0, count: l * mf)
         for line in 0..<l {
-            // E[t], E[y], E[x] and E[p_i p_j] for i <= j, in Double: differences of near-equal moments.
+            // E[t], E[y], E[x] and E[p_i p_j], in Double: the variances are differences of near-equal moments.
             var m = [Double](repeating: 0, count: 3), sq = [Double](repeating: 0, count: 9)
             for i in 0..<n {
                 let w = Double(s[line * n + i])
