@@ -71,6 +71,14 @@ def load_weights(path, modules):
         return json.load(f)
 
 
+def stream(data, workers, prefetch):
+    """An endless dataset's items, made by `workers` processes ahead of the training loop (0: in this
+    process: the smoke test runs every stage in one process, where a worker forked after torch has
+    started its threads can hang)."""
+    return iter(torch.utils.data.DataLoader(data, batch_size=None, num_workers=workers,
+                                            prefetch_factor=prefetch if workers else None))
+
+
 def cosine_lr(step, total, peak, warmup):
     if step < warmup:
         return peak * (step + 1) / warmup

@@ -22,7 +22,7 @@ from ..synth import CAPTION_TASK, build, task_names
 from ..synth.raster import render
 from ..train.model import FluxViT, vision_config
 from ..train.data import pixels, segment_midpoints
-from .common import Run, cosine_lr, embed_and_select, encode_batch, load_weights, save_weights, yuv420
+from .common import Run, cosine_lr, embed_and_select, encode_batch, load_weights, save_weights, stream, yuv420
 from .facts import (GLOBAL_OFFSETS, GLOBAL_SIZES, GLOBAL_SLOTS, GLOBAL_VALUES, OBJECT_OFFSETS, OBJECT_SIZES,
                     OBJECT_SLOTS, OBJECT_VALUES, global_indices, object_geometry, object_records, patch_objects,
                     scene_facts)
@@ -203,6 +203,7 @@ def main():
     ap.add_argument("--eval-plan", default="8x168", help="held-out frames x resolution [8x168]")
     ap.add_argument("--eval-budgets", default="256,128,64,32", help="held-out budgets [256,128,64,32]")
     ap.add_argument("--threads", type=int, default=1, help="torch threads [1]")
+    ap.add_argument("--workers", type=int, default=1, help="processes rendering clips ahead [1]; 0: in the training process")
     ap.add_argument("--init", default=None, help="start a new run from committed stage weights (weights/stages/encoder.safetensors)")
     ap.add_argument("--slot-weights", default="", help="object slots' loss weights, e.g. shape=4,motion=2 (others 1)")
     ap.add_argument("--save-weights", default=None, help="write the run's weights (f16) to this .safetensors and stop")
@@ -240,7 +241,7 @@ def main():
         slot_weights[names.index(k)] = float(v)
     data = Clips(a.seed * 1_000_003 + step, tuple(map(int, a.frames_range.split(","))),
                  [int(r) for r in a.resolutions.split(",")], tuple(map(int, a.budget_range.split(","))), fixed)
-    loader = iter(torch.utils.data.DataLoader(data, batch_size=None, num_workers=1, prefetch_factor=4 * a.batch))
+    loader = stream(data, a.workers, 4 * a.batch)
     ef, er = (int(v) for v in a.eval_plan.split("x"))
     ev_items = heldout(7777, a.eval_clips, ef, er)
     budgets = [int(b) for b in a.eval_budgets.split(",")]

@@ -30,7 +30,7 @@ from ..paths import PROMPTS
 from ..synth import CAPTION_TASK, build, sample_rng, task_names
 from ..train.model import llm_config
 from ..train.prompting import VIDEO, Templates, answer_ids, letter_ids, prompt_ids
-from .common import Run, cosine_lr, load_weights, save_weights
+from .common import Run, cosine_lr, load_weights, save_weights, stream
 from .facts import (GLOBAL_OFFSETS, GLOBAL_VALUES, OBJECT_OFFSETS, OBJECT_SLOTS, OBJECT_VALUES, global_indices,
                     object_records, scene_facts)
 from .questions import open_questions, question_kind
@@ -312,6 +312,7 @@ def main():
     ap.add_argument("--eval-every", type=int, default=300)
     ap.add_argument("--eval-per-task", type=int, default=8, help="held-out items per family and kind (seed 4242) [8]")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=1, help="processes writing items ahead [1]; 0: in the training process")
     ap.add_argument("--init", default=None, help="start a new run from committed stage weights (weights/stages/language.safetensors)")
     ap.add_argument("--save-weights", default=None, help="write the run's weights (f16) to this .safetensors and stop")
     a = ap.parse_args()
@@ -350,9 +351,8 @@ def main():
     # signal through attention scales with 1/length), so it first reads short bare prompts with a
     # row or two per object and few background rows.
     short = max(0, a.curriculum_steps - step) * a.batch
-    loader = iter(torch.utils.data.DataLoader(Texts(a.seed * 1_000_003 + step, f"{a.out}/tokenizer.model", short,
-                                                    a.short_share),
-                                              batch_size=None, num_workers=1, prefetch_factor=8 * a.batch))
+    loader = stream(Texts(a.seed * 1_000_003 + step, f"{a.out}/tokenizer.model", short, a.short_share), a.workers,
+                    8 * a.batch)
     items = heldout(sp, tpl, 4242, a.eval_per_task)
     rng = np.random.default_rng(a.seed + step)
     drills = Drills(sp, tpl) if a.drill_steps or a.drill_share else None

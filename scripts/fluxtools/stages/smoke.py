@@ -2,13 +2,15 @@
 runs end to end (CI runs it through Tests/CLITests/TrainingSmokeTests.swift where PyTorch is
 installed, and then asks the Swift program a question with the exported bundle).
 
-    python -m fluxtools.stages.smoke --out /tmp/smoke      # prints one line per stage, ~40 s
+    python -m fluxtools.stages.smoke --out /tmp/smoke      # prints one line per stage, ~30 s
 """
 import argparse
+import contextlib
 import os
-import subprocess
+import runpy
 import sys
 import time
+import warnings
 
 from ..paths import WEIGHTS
 
@@ -16,9 +18,18 @@ TOKENIZER = os.path.join(WEIGHTS, "stages", "tokenizer.model")
 
 
 def stage(name, module, *args, package="stages"):
+    """One stage's command, run in this process: torch and transformers are imported once, not once
+    per stage (about 5 s each, most of the smoke's time when it ran a process per stage)."""
     t = time.time()
-    subprocess.run([sys.executable, "-m", f"fluxtools.{package}.{module}", *map(str, args)], check=True,
-                   stdout=subprocess.DEVNULL)
+    argv = sys.argv
+    sys.argv = [module, *map(str, args)]
+    try:
+        # runpy warns that a stage module imported by an earlier one is run again as __main__: intended.
+        with open(os.devnull, "w") as null, contextlib.redirect_stdout(null), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            runpy.run_module(f"fluxtools.{package}.{module}", run_name="__main__", alter_sys=False)
+    finally:
+        sys.argv = argv
     print(f"{name}: ok in {time.time() - t:.1f} s", flush=True)
 
 
@@ -29,10 +40,10 @@ def main():
     enc, lang, align, bundle = (os.path.join(a.out, n) for n in ("encoder", "language", "align", "bundle"))
     stage("stage 1 encoder", "encoder", "--out", enc, "--max-steps", 2, "--batch", 2, "--embed", 32, "--depth", 1,
           "--heads", 1, "--frames-range", "4,4", "--resolutions", "56,84", "--budget-range", "16,32",
-          "--eval-clips", 2, "--eval-plan", "4x56", "--eval-budgets", "32,16", "--eval-every", 2)
+          "--eval-clips", 2, "--eval-plan", "4x56", "--eval-budgets", "32,16", "--eval-every", 2, "--workers", 0)
     stage("stage 2 language", "language", "--out", lang, "--tokenizer", TOKENIZER, "--max-steps", 2, "--batch", 2,
           "--hidden", 32, "--layers", 1, "--heads", 2, "--mlp", 64, "--rows", "2,8", "--curriculum-steps", 1,
-          "--eval-per-task", 1, "--eval-every", 2)
+          "--eval-per-task", 1, "--eval-every", 2, "--workers", 0)
     stage("stage 3 align", "align", "--out", align, "--encoder", enc, "--language", lang, "--clips", 4, "--views", 1,
           "--frames-range", "4,4", "--resolutions", "56", "--budget-range", "16,32", "--eval-clips", 16,
           "--eval-plan", "4x56@16", "--regress-steps", 2, "--answer-steps", 2, "--lm-after", 1, "--batch", 2,
@@ -45,7 +56,7 @@ def main():
     slang, sres, sbundle = (os.path.join(a.out, n) for n in ("slots", "resample", "sbundle"))
     stage("stage 2 language, slot table", "language", "--out", slang, "--tokenizer", TOKENIZER, "--slot-rows",
           "--line-tags", "--echo", "1,2,3,4", "--drill-steps", 1, "--drill-share", 0.2, "--max-steps", 2, "--batch", 2, "--hidden", 32, "--layers", 1, "--heads", 2, "--mlp", 64,
-          "--curriculum-steps", 1, "--eval-per-task", 1, "--eval-every", 2)
+          "--curriculum-steps", 1, "--eval-per-task", 1, "--eval-every", 2, "--workers", 0)
     stage("stage 3 resampler", "resample", "--out", sres, "--cache", os.path.join(align, "cache.pt"), "--tokenizer",
           TOKENIZER, "--language", slang, "--positions", "--moments", "--token-hidden", 16, "--width", 16, "--heads", 2, "--hidden", 32, "--table-steps", 2,
           "--table-batch", 4, "--drill-share", 0.5, "--answer-steps", 2, "--lm-after", 1, "--batch", 2, "--eval-every", 2)
