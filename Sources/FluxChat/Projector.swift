@@ -56,7 +56,8 @@ public final class Projector: @unchecked Sendable {
     /// `echo_columns`) applies to it alone.
     public init(weights: SafeTensorsFile, prefix: String, type: String, pool: String,
                 inputDim: Int?, hiddenDim: Int?, outputDim: Int?, rowsPerToken: Int? = nil,
-                heads: Int? = nil, rowsPerQuery: Int? = nil, echoColumns: [Int]? = nil) throws {
+                heads: Int? = nil, rowsPerQuery: Int? = nil, echoColumns: [Int]? = nil,
+                phrases: [PhraseGroup] = []) throws {
         let src = "\(weights.path) (\(prefix.isEmpty ? "projector" : prefix))"
         guard let kind = Kind(rawValue: type) else {
             throw FluxError(.modelInvalid, "\(src): projector type '\(type)' is not supported (mlp2x_gelu, slot_resampler)")
@@ -71,6 +72,9 @@ public final class Projector: @unchecked Sendable {
         case .mlp2x_gelu:
             if let echoColumns {
                 throw FluxError(.modelInvalid, "\(src): config echo_columns \(echoColumns) does not apply to mlp2x_gelu (only slot_resampler has lines)")
+            }
+            guard phrases.isEmpty else {
+                throw FluxError(.modelInvalid, "\(src): config phrases does not apply to mlp2x_gelu (only slot_resampler has lines)")
             }
             let rowsPerToken = rowsPerToken ?? 1
             func info(_ name: String) throws -> [Int] {
@@ -99,7 +103,7 @@ public final class Projector: @unchecked Sendable {
                 throw FluxError(.modelInvalid, "\(src): config rows_per_token \(rowsPerToken) does not apply to slot_resampler (its rows are queries x rows_per_query)")
             }
             let s = try SlotResampler(weights: weights, prefix: prefix, source: src, heads: heads, rowsPerQuery: rowsPerQuery,
-                                      echoColumns: echoColumns ?? [])
+                                      echoColumns: echoColumns ?? [], phrases: phrases)
             got = (s.inputDim, s.hiddenDim, s.outputDim)
             try Self.check(src, config: (inputDim, hiddenDim, outputDim), weights: got)
             kernel = .slots(s)
@@ -128,7 +132,8 @@ public final class Projector: @unchecked Sendable {
         case .slots(let s):
             f += [("heads", .int(s.heads)), ("rows_per_query", .int(s.rowsPerQuery)), ("queries", .int(s.queryCount)),
                   ("words", .int(s.words)), ("rows", .int(s.outputRows)), ("positions", .bool(s.readsPositions)),
-                  ("token_hidden", .int(s.tokenHidden)), ("moments", .bool(s.readsMoments)), ("echo_columns", .array(s.echoColumns.map { .int($0) }))]
+                  ("token_hidden", .int(s.tokenHidden)), ("moments", .bool(s.readsMoments)), ("echo_columns", .array(s.echoColumns.map { .int($0) })),
+                  ("phrase_groups", .int(s.phrases.count))]
         }
         return .object(f)
     }

@@ -1,6 +1,41 @@
 import FluxCore
 import Foundation
 
+/// A slot_resampler's rows of some lines whose words are chosen together (config `phrases`, slots.phrase_groups):
+/// phrase k's logit is the sum of the logits of its words `words[k][j]` in rows `rows[j]`, and
+/// each of those rows holds the marginal of the softmax over the phrases instead of its own
+/// softmax. Why: a motion is two words ("moves left", "up left"); chosen row by row, one
+/// moving object in ten got a pair that is no motion ("up up", "stays left"; session 12).
+public struct PhraseGroup: Sendable, Equatable {
+    public let lines: [Int], rows: [Int], words: [[Int]]
+
+    public init(lines: [Int], rows: [Int], words: [[Int]]) {
+        self.lines = lines; self.rows = rows; self.words = words
+    }
+
+    /// Parses config `phrases`: [{"lines": [Int], "rows": [Int], "words": [[Int]]}]; errors are
+    /// `model_invalid` naming `field` and the entry.
+    public static func list(_ items: [JSONValue], field: String) throws -> [PhraseGroup] {
+        func ints(_ v: JSONValue?, _ name: String) throws -> [Int] {
+            guard case .array(let a)? = v else { throw FluxError(.modelInvalid, "\(name) is missing or not an array of integers") }
+            return try a.enumerated().map { i, x in
+                guard case .int(let n) = x else { throw FluxError(.modelInvalid, "\(name)[\(i)] holds \(x.encoded), not an integer") }
+                return n
+            }
+        }
+        return try items.enumerated().map { g, item in
+            let at = "\(field)[\(g)]"
+            guard case .object(let o) = item else { throw FluxError(.modelInvalid, "\(at) holds \(item.encoded), not an object") }
+            func value(_ key: String) -> JSONValue? { o.first { $0.0 == key }?.1 }
+            guard case .array(let words)? = value("words") else {
+                throw FluxError(.modelInvalid, "\(at).words is missing or not an array of word-column arrays")
+            }
+            return PhraseGroup(lines: try ints(value("lines"), "\(at).lines"), rows: try ints(value("rows"), "\(at).rows"),
+                               words: try words.enumerated().map { try ints($1, "\(at).words[\($0)]") })
+        }
+    }
+}
+
 /// The "slot_resampler" projector (scripts/fluxtools/stages/slots.py, `Resampler`): L learned
 /// queries attend to all N encoder tokens (one cross-attention layer, h heads), query + attention
 /// output go through an MLP to R rows of W word logits each, and each row is softmax(logits) @ words.
@@ -19,8 +54,11 @@ import Foundation
 /// head (where that head's tokens lie and how the place moves with time), and its word logits
 /// momz.weight times them. Config `echo_columns` (optional):
 /// the rows of these columns of each line are added to every row of that line, before the tags
-/// (slots.line_echo: any row of a line then names its object's shape and motion).
+/// (slots.line_echo: any row of a line then names its object's shape and motion). Config `phrases`
+/// (optional, `PhraseGroup`): rows whose words are chosen together as one phrase.
 struct SlotResampler: Sendable {
+    /// Rows chosen together as phrases (config `phrases`); empty: every row on its own.
+    let phrases: [PhraseGroup]
     let heads: Int, rowsPerQuery: Int
     /// Columns of a line added to every row of it (slots.line_echo); empty: none.
     let echoColumns: [Int]
@@ -115,7 +153,7 @@ struct SlotResampler: Sendable {
 
     /// Reads and checks the tensors; every mismatch is `model_invalid` naming `src` and the tensor or field.
     init(weights: SafeTensorsFile, prefix: String, source src: String, heads: Int?, rowsPerQuery: Int?,
-         echoColumns: [Int] = []) throws {
+         echoColumns: [Int] = [], phrases: [PhraseGroup] = []) throws {
         func bad(_ message: String) -> FluxError { FluxError(.modelInvalid, "\(src): \(message)") }
         // Checked before any tensor is read: a malformed file fails on its header alone.
         func shape(_ name: String, rank: Int) throws -> [Int] {
@@ -187,6 +225,26 @@ struct SlotResampler: Sendable {
         guard echoColumns.allSatisfy({ (0..<rowsPerQuery).contains($0) }), Set(echoColumns).count == echoColumns.count else {
             throw bad("config echo_columns \(echoColumns) must be distinct columns in 0..<rows_per_query \(rowsPerQuery)")
         }
+        var claimed = Set<Int>()  // line x R + row: no row in two groups
+        for (g, group) in phrases.enumerated() {
+            let at = "config phrases[\(g)]"
+            guard !group.lines.isEmpty, group.lines.allSatisfy({ (0..<l).contains($0) }), Set(group.lines).count == group.lines.count else {
+                throw bad("\(at).lines \(group.lines) must be distinct lines in 0..<\(l) (the queries)")
+            }
+            guard !group.rows.isEmpty, group.rows.allSatisfy({ (0..<rowsPerQuery).contains($0) }), Set(group.rows).count == group.rows.count else {
+                throw bad("\(at).rows \(group.rows) must be distinct rows in 0..<rows_per_query \(rowsPerQuery)")
+            }
+            guard !group.words.isEmpty else { throw bad("\(at).words is empty (a group needs at least one phrase)") }
+            for (k, phrase) in group.words.enumerated() where phrase.count != group.rows.count || !phrase.allSatisfy({ (0..<w[0]).contains($0) }) {
+                throw bad("\(at).words[\(k)] \(phrase) must be \(group.rows.count) word columns in 0..<\(w[0]), one per row")
+            }
+            for line in group.lines {
+                for row in group.rows where !claimed.insert(line * rowsPerQuery + row).inserted {
+                    throw bad("\(at): row \(row) of line \(line) is already in an earlier group")
+                }
+            }
+        }
+        self.phrases = phrases
         self.heads = heads; self.rowsPerQuery = rowsPerQuery; self.echoColumns = echoColumns
         inputDim = c; width = a; hiddenDim = h; words = w[0]; outputDim = w[1]; queryCount = l
         queries = try weights.tensor(prefix + "queries")
@@ -259,9 +317,11 @@ struct SlotResampler: Sendable {
         var lineLogits = BLAS.linear(hidden, weight: fc2, bias: b2)
         if let (_, mz) = momentWeights, let momentRows { Self.add(&lineLogits, BLAS.linear(momentRows, weight: mz)) }
         var logits = lineLogits.reshaped([l * rowsPerQuery, words])
+        let raw = phrases.isEmpty ? nil : logits  // the phrases' logits are sums of these, before the softmax
         var out = Tensor(shape: [l * rowsPerQuery, outputDim])
         logits.withUnsafeMutableBufferPointer { zp in
             Ops.softmaxRows(zp.baseAddress!, rows: l * rowsPerQuery, dim: words)
+            if let raw { raw.withUnsafeBufferPointer { Self.choosePhrases(phrases, logits: $0, into: zp, rowsPerQuery: rowsPerQuery, words: words) } }
             table.withUnsafeBufferPointer { tp in
                 out.withUnsafeMutableBufferPointer { yp in
                     BLAS.gemm(m: l * rowsPerQuery, n: outputDim, k: words, a: zp.baseAddress!, lda: words,
@@ -294,6 +354,29 @@ struct SlotResampler: Sendable {
             }
         }
         return out
+    }
+
+    /// Overwrites the word probabilities `p` [L x R, W] of each group's rows with the marginals of
+    /// the softmax over its phrases, whose logits are sums of the word logits `z` (PhraseGroup).
+    static func choosePhrases(_ groups: [PhraseGroup], logits z: UnsafeBufferPointer<Float>, into p: UnsafeMutableBufferPointer<Float>,
+                              rowsPerQuery r: Int, words w: Int) {
+        for g in groups {
+            var score = [Float](repeating: 0, count: g.words.count)
+            for line in g.lines {
+                for (k, phrase) in g.words.enumerated() {
+                    var s: Float = 0
+                    for (j, row) in g.rows.enumerated() { s += z[(line * r + row) * w + phrase[j]] }
+                    score[k] = s
+                }
+                score.withUnsafeMutableBufferPointer { Ops.softmaxRows($0.baseAddress!, rows: 1, dim: $0.count) }
+                for row in g.rows {
+                    for c in 0..<w { p[(line * r + row) * w + c] = 0 }
+                }
+                for (k, phrase) in g.words.enumerated() {
+                    for (j, row) in g.rows.enumerated() { p[(line * r + row) * w + phrase[j]] += score[k] }
+                }
+            }
+        }
     }
 
     private static func add(_ a: inout Tensor, _ b: Tensor) {

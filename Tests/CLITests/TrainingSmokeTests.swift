@@ -18,7 +18,7 @@ final class TrainingSmokeTests: XCTestCase {
         let stages = run(python, ["-m", "fluxtools.stages.smoke", "--out", out.path], cwd: scripts)
         XCTAssertEqual(stages.status, 0, stages.output)
         for name in ["stage 1 encoder", "stage 2 language", "stage 3 align", "export", "stage 2 language, slot table",
-                     "stage 3 resampler", "export, slot table"] {
+                     "stage 3 resampler", "export, slot table", "stage 3c phrases"] {
             XCTAssertTrue(stages.output.contains("\(name): ok"), stages.output)
         }
         let bundle = out.appendingPathComponent("bundle").path
@@ -46,6 +46,14 @@ final class TrainingSmokeTests: XCTestCase {
             let wstats = try XCTUnwrap(wreply["stats"] as? [String: Any])
             XCTAssertEqual(wstats["visual_tokens"] as? Int, 90, "budget \(budget)")
         }
+
+        // Stage 3c's bundle: the slot table's motion and end rows chosen as phrases, and it answers.
+        let pconfig = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("pbundle/config.json")))
+        let pprojector = try XCTUnwrap((pconfig as? [String: Any])?["projector"] as? [String: Any])
+        XCTAssertEqual((pprojector["phrases"] as? [Any])?.count, 2)
+        let p = try CLI.run(["ask", "--model", out.appendingPathComponent("pbundle").path, "--video",
+                             "weights/examples/01_purple_star_up.mp4", "--max-tokens", "4", "Which way does it move?"])
+        XCTAssertEqual(p.status, 0, p.stderr)
     }
 
     /// Runs a program found on PATH; stdout and stderr together.

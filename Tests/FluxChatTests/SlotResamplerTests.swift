@@ -11,14 +11,80 @@ final class SlotResamplerTests: XCTestCase {
     static let positionsFixture = Fixtures.root.appendingPathComponent("resampler_positions.safetensors").path
     /// That variant with the per-token MLP and line echo of column 1 (`python -m fluxtools.fixtures.resampler --full`).
     static let fullFixture = Fixtures.root.appendingPathComponent("resampler_full.safetensors").path
+    /// That variant with phrase groups (`python -m fluxtools.fixtures.resampler --phrases`).
+    static let phrasesFixture = Fixtures.root.appendingPathComponent("resampler_phrases.safetensors").path
     static let names = ["queries", "k.weight", "k.bias", "v.weight", "v.bias", "fc1.weight", "fc1.bias",
                         "fc2.weight", "fc2.bias", "words", "tags"]
 
     func resampler(_ path: String = fixture, pool: String = "none", inputDim: Int? = 16, rowsPerToken: Int? = nil,
-                   heads: Int? = 2, rowsPerQuery: Int? = 2, echo: [Int]? = nil) throws -> Projector {
+                   heads: Int? = 2, rowsPerQuery: Int? = 2, echo: [Int]? = nil, phrases: [PhraseGroup] = []) throws -> Projector {
         try Projector(weights: SafeTensorsFile(path: path), prefix: "projector.", type: "slot_resampler", pool: pool,
                       inputDim: inputDim, hiddenDim: 12, outputDim: 6, rowsPerToken: rowsPerToken,
-                      heads: heads, rowsPerQuery: rowsPerQuery, echoColumns: echo)
+                      heads: heads, rowsPerQuery: rowsPerQuery, echoColumns: echo, phrases: phrases)
+    }
+
+    /// The phrase groups of the fixture's metadata (the bundle config's JSON).
+    func fixturePhrases() throws -> [PhraseGroup] {
+        let text = try XCTUnwrap(SafeTensorsFile(path: Self.phrasesFixture).metadata["phrases"])
+        guard case .array(let items) = try JSONValue.parse(Data(text.utf8), source: "phrases") else {
+            throw XCTSkip("fixture metadata phrases is not a JSON array")
+        }
+        return try PhraseGroup.list(items, field: "phrases")
+    }
+
+    /// Rows chosen together as phrases against PyTorch: lines 0 and 1 hold the marginals of the
+    /// softmax over their phrases; without the groups the rows differ.
+    func testPhrasesMatchPyTorch() throws {
+        let file = try SafeTensorsFile(path: Self.phrasesFixture)
+        let phrases = try fixturePhrases()
+        XCTAssertEqual(phrases, [PhraseGroup(lines: [0, 1], rows: [0, 1], words: [[0, 1], [2, 3], [4, 4], [1, 0], [3, 2]])])
+        let pos = try file.tensor("positions"), tokens = try file.tensor("tokens"), want = try file.tensor("expected")
+        func maxDiff(_ p: Projector, rows: Range<Int> = 0..<6) throws -> Float {
+            let y = try p(tokens, positions: pos)
+            return rows.flatMap { r in (0..<6).map { abs(y.data[r * 6 + $0] - want.data[r * 6 + $0]) } }.max() ?? .infinity
+        }
+        let p = try resampler(Self.phrasesFixture, echo: [1], phrases: phrases)
+        XCTAssertTrue(p.summary.encoded.contains(#""phrase_groups":1"#), p.summary.encoded)
+        let diff = try maxDiff(p)
+        XCTAssertLessThan(diff, 1e-4, "max abs diff \(diff)")
+        let plain = try resampler(Self.phrasesFixture, echo: [1])
+        XCTAssertGreaterThan(try maxDiff(plain, rows: 0..<4), 1e-2, "lines 0-1 without the phrases")
+        XCTAssertLessThan(try maxDiff(plain, rows: 4..<6), 1e-4, "line 2 is in no group")
+    }
+
+    /// A malformed group is a model error naming it; phrases on an MLP projector too.
+    func testMalformedPhrasesAreModelErrors() throws {
+        let cases: [(String, PhraseGroup)] = [
+            ("lines", PhraseGroup(lines: [3], rows: [0, 1], words: [[0, 1]])),
+            ("rows", PhraseGroup(lines: [0], rows: [0, 2], words: [[0, 1]])),
+            ("rows", PhraseGroup(lines: [0], rows: [1, 1], words: [[0, 1]])),
+            ("words[0]", PhraseGroup(lines: [0], rows: [0, 1], words: [[0]])),
+            ("words[1]", PhraseGroup(lines: [0], rows: [0, 1], words: [[0, 1], [0, 5]])),
+            ("words is empty", PhraseGroup(lines: [0], rows: [0, 1], words: [])),
+        ]
+        for (field, group) in cases {
+            XCTAssertThrowsError(try resampler(Self.phrasesFixture, echo: [1], phrases: [group]), field) {
+                XCTAssertEqual(($0 as? FluxError)?.code, .modelInvalid, "\(field): \($0)")
+                XCTAssertTrue("\($0)".contains("phrases[0]") && "\($0)".contains(field), "\(field): \($0)")
+            }
+        }
+        let overlap = [PhraseGroup(lines: [0, 1], rows: [0, 1], words: [[0, 1]]), PhraseGroup(lines: [1], rows: [1], words: [[2]])]
+        XCTAssertThrowsError(try resampler(Self.phrasesFixture, echo: [1], phrases: overlap)) {
+            XCTAssertTrue("\($0)".contains("phrases[1]") && "\($0)".contains("earlier group"), "\($0)")
+        }
+        for (name, json) in [("phrases[0] holds", #"[3]"#), ("phrases[0].lines[1] holds", #"[{"lines": [0, "a"], "rows": [0], "words": [[0]]}]"#),
+                             ("phrases[0].words", #"[{"lines": [0], "rows": [0]}]"#)] {
+            guard case .array(let items) = try JSONValue.parse(Data(json.utf8), source: "test") else { return XCTFail(json) }
+            XCTAssertThrowsError(try PhraseGroup.list(items, field: "phrases"), json) {
+                XCTAssertEqual(($0 as? FluxError)?.code, .modelInvalid, "\(json): \($0)")
+                XCTAssertTrue("\($0)".contains(name), "\(json): \($0)")
+            }
+        }
+        XCTAssertThrowsError(try Projector(weights: SafeTensorsFile(path: Fixtures.bundlePath + "/model.safetensors"), prefix: "projector.",
+                                           type: "mlp2x_gelu", pool: "none", inputDim: nil, hiddenDim: nil, outputDim: nil,
+                                           phrases: [PhraseGroup(lines: [0], rows: [0], words: [[0]])])) {
+            XCTAssertTrue("\($0)".contains("phrases does not apply to mlp2x_gelu"), "\($0)")
+        }
     }
 
     func testMatchesPyTorch() throws {
@@ -244,7 +310,7 @@ final class SlotResamplerTests: XCTestCase {
 
     /// The tiny bundle with a random slot_resampler (64 -> 64, 3 queries x 2 rows) in place of its
     /// MLP; with `positions`, one that reads token positions.
-    func resamplerBundle(_ name: String, positions: Bool = false, echo: Any? = nil) throws -> String {
+    func resamplerBundle(_ name: String, positions: Bool = false, echo: Any? = nil, phrases: Any? = nil) throws -> String {
         let dir = Fixtures.tempDir(name)
         let src = try SafeTensorsFile(path: Fixtures.bundlePath + "/model.safetensors")
         var rng = SplitMix64(seed: 5)
@@ -261,6 +327,7 @@ final class SlotResamplerTests: XCTestCase {
         var projector: [String: Any] = ["type": "slot_resampler", "input_dim": 64, "hidden_dim": 12, "output_dim": 64,
                                         "pool": "none", "heads": 2, "rows_per_query": 2]
         projector["echo_columns"] = echo
+        projector["phrases"] = phrases
         config["projector"] = projector
         try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: dir + "/config.json"))
         try? FileManager.default.removeItem(atPath: dir + "/tokenizer.model")
@@ -312,6 +379,19 @@ final class SlotResamplerTests: XCTestCase {
             XCTAssertThrowsError(try ModelBundle(directory: resamplerBundle(name, echo: echo)), name) {
                 XCTAssertEqual(($0 as? FluxError)?.code, .modelInvalid, "\(name): \($0)")
                 XCTAssertTrue("\($0)".contains("echo_columns"), "\(name): \($0)")
+            }
+        }
+    }
+
+    /// A bundle's config holds phrase groups; a malformed entry is a model error naming config.json's field.
+    func testBundleReadsPhrases() throws {
+        let group: [String: Any] = ["lines": [0, 2], "rows": [0, 1], "words": [[0, 1], [4, 3]]]
+        let bundle = try ModelBundle(directory: resamplerBundle("resampler-phrases-bundle", phrases: [group]))
+        XCTAssertTrue(bundle.summary.encoded.contains(#""phrase_groups":1"#), bundle.summary.encoded)
+        for (name, phrases) in [("resampler-phrases-text", ["motion"]), ("resampler-phrases-range", [["lines": [0], "rows": [0], "words": [[7]]]])] as [(String, Any)] {
+            XCTAssertThrowsError(try ModelBundle(directory: resamplerBundle(name, phrases: phrases)), name) {
+                XCTAssertEqual(($0 as? FluxError)?.code, .modelInvalid, "\(name): \($0)")
+                XCTAssertTrue("\($0)".contains("phrases[0]"), "\(name): \($0)")
             }
         }
     }

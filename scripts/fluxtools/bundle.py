@@ -29,15 +29,17 @@ def projector_config(input_dim, hidden_dim, output_dim, pool="none", rows_per_to
     return cfg
 
 
-def resampler_config(input_dim, hidden_dim, output_dim, heads, rows_per_query, echo=()):
+def resampler_config(input_dim, hidden_dim, output_dim, heads, rows_per_query, echo=(), phrases=()):
     """The slot table's resampler (stages/slots.py): learned queries over all tokens, rows_per_query
     rows each, every row a softmax over the table words' embeddings ([W, output_dim]); `echo`: the
-    columns slots.line_echo adds to every row of their line."""
+    columns slots.line_echo adds to every row of their line; `phrases`: slots.phrase_groups."""
     out = {"type": "slot_resampler", "input_dim": input_dim, "hidden_dim": hidden_dim, "output_dim": output_dim,
            "pool": "none", "heads": heads, "rows_per_query": rows_per_query,
            "description": "learned queries attend to all visual tokens; each writes rows_per_query word rows"}
     if echo:
         out["echo_columns"] = list(echo)
+    if phrases:
+        out["phrases"] = list(phrases)
     return out
 
 

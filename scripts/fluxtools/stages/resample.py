@@ -27,7 +27,7 @@ from . import language as lang
 from .align import evaluate, example, load_language
 from .common import Run, cosine_lr
 from .drills import Drills
-from .slots import Resampler, TableIds, attention_targets, field_accuracy, padded, seen_colours
+from .slots import Resampler, TableIds, attention_targets, field_accuracy, padded, row_probabilities, seen_colours
 
 
 def load_cache(paths):
@@ -58,7 +58,7 @@ def table_accuracy(model, table, items):
     for i in range(0, len(items), 32):
         chunk = items[i:i + 32]
         x, mask, pos = inputs(model, chunk)
-        preds.append(model.logits(x, mask, pos=pos).argmax(-1))
+        preds.append(row_probabilities(model.logits(x, mask, pos=pos), model.phrases, model.r).argmax(-1))
         targets.append(torch.stack([it["table"] for it in chunk]))
         seen.append(seen_colours(chunk))
     model.train()

@@ -183,6 +183,56 @@ def moment_features(att, pos):
     return torch.stack([mt, my, mx, vt, vy, vx, cy, cx, sy, sx, ey, ex, speed], -1)
 
 
+def phrase_groups(table):
+    """The multi-word fields of the object lines, written as whole phrases: the motion (rows 2-3,
+    "moves left", "up left", "stays still", "back forth") and the end region (rows 7-8, "top left",
+    "top ,"), with the separators' pair for an absent object. [{"lines", "rows", "words": [[column,
+    column], ...]}] (word columns of `table`, a TableIds), as the bundle's config `phrases` holds them.
+
+    Why: with a softmax per row the two words of a motion are chosen apart, and 10% of the moving
+    objects got pairs that are no motion ("up up", "moves forth", "stays left"); the table named the
+    movers' direction 63% of the time while an MLP on the same moment features named it 78%
+    (session 12)."""
+    def col(w):
+        return table.column[table.piece[w]]
+    motion = sorted({tuple(motion_words(m)) for m in MOTIONS} | {(SEP, SEP)})
+    end = sorted({tuple((r.split() + [SEP])[:2]) for r in REGIONS} | {(SEP, SEP)})
+    lines = list(range(len(COLOUR_NAMES)))
+    return [{"lines": lines, "rows": [2, 3], "words": [[col(a), col(b)] for a, b in motion]},
+            {"lines": lines, "rows": [7, 8], "words": [[col(a), col(b)] for a, b in end]}]
+
+
+def phrase_logits(z, group, r=R):
+    """[B, lines, P] logits of a group's phrases from the word logits z [B, LINES * R, W]: a phrase's
+    logit is the sum of its words' logits in their rows."""
+    words, lines = torch.tensor(group["words"]), torch.tensor(group["lines"])
+    out = 0
+    for j, row in enumerate(group["rows"]):
+        out = out + z[:, lines * r + row][..., words[:, j]]
+    return out
+
+
+def row_probabilities(z, groups, r=R):
+    """[B, LINES * R, W] word probabilities of each row: a softmax per row, except the rows of each
+    phrase group, which hold the marginals of the softmax over its phrases (phrase_logits)."""
+    p = z.softmax(-1)
+    for g in groups:
+        pp = phrase_logits(z, g, r).softmax(-1)
+        words, lines = torch.tensor(g["words"]), torch.tensor(g["lines"])
+        for j, row in enumerate(g["rows"]):
+            p = p.index_copy(1, lines * r + row, pp.new_zeros(*pp.shape[:2], z.shape[-1]).index_add(-1, words[:, j], pp))
+    return p
+
+
+def phrase_targets(target, group, r=R):
+    """[B, lines] index of each line's true phrase in `group` from the true columns [B, LINES * R]
+    (-100 where the pair is not one of its phrases)."""
+    index = {tuple(w): k for k, w in enumerate(group["words"])}
+    lines = torch.tensor(group["lines"])
+    pairs = torch.stack([target[:, lines * r + row] for row in group["rows"]], -1)   # [B, lines, n]
+    return torch.tensor([[index.get(tuple(p.tolist()), -100) for p in b] for b in pairs])
+
+
 class Resampler(nn.Module):
     """Tokens [N, C] -> rows [LINES * R, D]: learned queries attend to the tokens (one layer,
     `heads` heads), query + attention output go through an MLP to R rows of W word logits each,
@@ -191,13 +241,15 @@ class Resampler(nn.Module):
     token first goes through a residual MLP (tok1, tok2): attention averages values, so keys and
     values read only linear functions of each token without it (stage 3a, session 10: moving
     objects' direction 50.8% -> 54.7%; shape stays at chance, which the tokens do not hold). With
-    `moments`, each line also reads moment_features of its first head (mom, momz: 54.7% -> 60.3%). Mirrors
+    `moments`, each line also reads moment_features of its first head (mom, momz: 54.7% -> 60.3%). With
+    `phrases` (phrase_groups), multi-word fields are chosen as whole phrases (row_probabilities). Mirrors
     Swift's Projector "slot_resampler"."""
 
     def __init__(self, c, width, heads, hidden, words, lines=LINES, rows=R, tags=None, positions=False,
-                 token_hidden=0, echo=(), moments=False):
+                 token_hidden=0, echo=(), moments=False, phrases=()):
         super().__init__()
         self.echo = tuple(echo)  # line_echo's columns (the stage-2 LM's)
+        self.phrases = list(phrases)  # phrase_groups (the bundle config's `phrases`)
         # [LINES, D], the LM's line tags (None: untagged; a buffer either way, so a tensor assigned
         # later is saved with the state).
         self.register_buffer("tags", None if tags is None else tags.detach().float().clone())
@@ -251,7 +303,7 @@ class Resampler(nn.Module):
         return (z, att) if attention else z
 
     def forward(self, x, mask=None, pos=None):
-        rows = line_echo(self.logits(x, mask, pos=pos).softmax(-1) @ self.words, self.echo, self.r)
+        rows = line_echo(row_probabilities(self.logits(x, mask, pos=pos), self.phrases, self.r) @ self.words, self.echo, self.r)
         return rows if self.tags is None else rows + line_tags(self.tags, self.r)
 
     def rows(self, x, d=None, pos=None):
@@ -259,12 +311,13 @@ class Resampler(nn.Module):
         return self(x[None], pos=None if pos is None else pos[None])[0]
 
     @classmethod
-    def of(cls, state, heads, echo=()):
-        """A resampler shaped as and holding `state` (its state dict); `echo`: line_echo's columns."""
+    def of(cls, state, heads, echo=(), phrases=()):
+        """A resampler shaped as and holding `state` (its state dict); `echo`: line_echo's columns;
+        `phrases`: phrase_groups."""
         m = cls(state["k.weight"].shape[1], state["queries"].shape[1], heads, state["fc1.weight"].shape[0],
                 state["words"], state["queries"].shape[0], state["fc2.weight"].shape[0] // state["words"].shape[0],
                 state.get("tags"), "kp.weight" in state,
-                state["tok1.weight"].shape[0] if "tok1.weight" in state else 0, echo, "mom.weight" in state)
+                state["tok1.weight"].shape[0] if "tok1.weight" in state else 0, echo, "mom.weight" in state, phrases)
         m.load_state_dict(state)
         return m
 

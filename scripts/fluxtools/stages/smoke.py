@@ -62,8 +62,12 @@ def main():
           "--table-batch", 4, "--drill-share", 0.5, "--answer-steps", 2, "--lm-after", 1, "--batch", 2, "--eval-every", 2)
     stage("export, slot table", "export", "--encoder", enc, "--language", slang, "--align", sres, "--out", sbundle,
           "--budgets", "16:4x56,32:4x56", "--default-budget", 16)
+    pbundle = os.path.join(a.out, "pbundle")
+    stage("stage 3c phrases", "phrases", "--bundle", sbundle, "--cache", os.path.join(align, "cache.pt"), "--out", pbundle,
+          "--steps", 2, "--batch", 2, "--eval-every", 2)
     print(f"bundle: {bundle}")
     print(f"bundle: {sbundle}")
+    print(f"bundle: {pbundle}")
 
 
 if __name__ == "__main__":

@@ -63,7 +63,7 @@ class BundleModel(nn.Module):
         if pc.get("type") == "slot_resampler":
             from ..stages.slots import Resampler
             state = {k[len("projector."):]: v.float() for k, v in tensors.items() if k.startswith("projector.")}
-            self.resampler = Resampler.of(state, pc["heads"], pc.get("echo_columns", ()))
+            self.resampler = Resampler.of(state, pc["heads"], pc.get("echo_columns", ()), pc.get("phrases", ()))
         elif pc.get("type", "mlp2x_gelu") != "mlp2x_gelu" or pc.get("pool", "none") not in ("none", "avg2"):
             raise SystemExit(f"projector {pc.get('type')} / pool {pc.get('pool')}: not supported")
         else:
