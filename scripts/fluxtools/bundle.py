@@ -78,6 +78,13 @@ def write_bundle(out, vision, projector, llm, tensors, tokenizer, dtype="f16", n
     return sum(v.numel() for v in tensors.values())
 
 
+def part(tensors, name):
+    """{tensor name: tensor} of one part of a bundle ("vision", "projector" or "llm"), the part's
+    prefix taken off the names."""
+    prefix = name + "."
+    return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+
+
 def read_bundle(folder):
     """(config dict, {name: float32 tensor}, tokenizer path)."""
     with open(os.path.join(folder, "config.json")) as f:

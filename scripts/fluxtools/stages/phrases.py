@@ -16,7 +16,7 @@ import sentencepiece as spm
 import torch
 import torch.nn.functional as F
 
-from ..bundle import read_bundle, write_bundle
+from ..bundle import part, read_bundle, write_bundle
 from .common import cosine_lr
 from .resample import inputs, load_cache, table_accuracy
 from .slots import LINES, R, Resampler, TableIds, phrase_groups, phrase_logits, phrase_targets
@@ -63,8 +63,7 @@ def main():
     if pc.get("type") != "slot_resampler":
         raise SystemExit(f"{a.bundle}: projector {pc.get('type')!r} is not a slot_resampler")
     table = TableIds(spm.SentencePieceProcessor(model_file=tokenizer))
-    state = {k[len("projector."):]: v for k, v in tensors.items() if k.startswith("projector.")}
-    model = Resampler.of(state, pc["heads"], pc.get("echo_columns", ()), phrase_groups(table))
+    model = Resampler.of(part(tensors, "projector"), pc["heads"], pc.get("echo_columns", ()), phrase_groups(table))
     cache, held = load_cache(a.cache)
     for it in cache + held:
         it["table"] = table.columns_of(it["facts"])

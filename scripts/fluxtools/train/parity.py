@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from transformers import LlamaConfig, LlamaForCausalLM
 
-from ..bundle import pool_avg2, read_bundle
+from ..bundle import part, pool_avg2, read_bundle
 from ..paths import PROMPTS, REPO
 from ..reference import names
 from ..smol import chatml
@@ -51,7 +51,7 @@ class BundleModel(nn.Module):
         super().__init__()
         vision = {k: v for k, v in cfg["vision"].items() if k not in ("budgets", "default_budget")}
         self.vision = FluxViT(vision)
-        vt = {k[len("vision."):]: v for k, v in tensors.items() if k.startswith("vision.")}
+        vt = part(tensors, "vision")
         bad, extra = names.check(vt, self.vision.cfg)
         if bad or extra:
             raise SystemExit(f"bundle vision tensors: {'; '.join(bad + [e + ': not a FluxViT tensor' for e in extra])}")
@@ -62,7 +62,7 @@ class BundleModel(nn.Module):
         self.resampler = None
         if pc.get("type") == "slot_resampler":
             from ..stages.slots import Resampler
-            state = {k[len("projector."):]: v.float() for k, v in tensors.items() if k.startswith("projector.")}
+            state = {k: v.float() for k, v in part(tensors, "projector").items()}
             self.resampler = Resampler.of(state, pc["heads"], pc.get("echo_columns", ()), pc.get("phrases", ()))
         elif pc.get("type", "mlp2x_gelu") != "mlp2x_gelu" or pc.get("pool", "none") not in ("none", "avg2"):
             raise SystemExit(f"projector {pc.get('type')} / pool {pc.get('pool')}: not supported")
@@ -78,7 +78,7 @@ class BundleModel(nn.Module):
             return
         self.llm = LlamaForCausalLM(LlamaConfig(**cfg["llm"]))
         missing, unexpected = self.llm.load_state_dict(
-            {k[len("llm."):]: v for k, v in tensors.items() if k.startswith("llm.")}, strict=False)
+            part(tensors, "llm"), strict=False)
         tied = cfg["llm"].get("tie_word_embeddings", False)
         missing = [m for m in missing if "rotary" not in m and not (tied and m == "lm_head.weight")]
         assert not unexpected and not missing, (missing, unexpected)
@@ -206,7 +206,7 @@ def encoder_check(binary, cfg, t, model, px, budget):
     with tempfile.TemporaryDirectory() as tmp:
         vdir = os.path.join(tmp, "vision")
         os.makedirs(vdir)
-        save_file({k[len("vision."):]: v for k, v in t.items() if k.startswith("vision.")},
+        save_file(part(t, "vision"),
                   os.path.join(vdir, "model.safetensors"))
         with open(os.path.join(vdir, "config.json"), "w") as f:
             json.dump(vision, f)
