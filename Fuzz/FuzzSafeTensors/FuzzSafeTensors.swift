@@ -34,9 +34,11 @@ func check(_ bytes: [UInt8]) {
                                      echoColumns: type == "slot_resampler" ? echo : nil,
                                      phrases: type == "slot_resampler" ? phrases : []),
               p.inputDim <= 4096 else { continue }
-        // A resampler that reads positions gets those of two kept patches of a 2 x (2 x 2) grid.
+        // A resampler that reads positions gets those of two kept patches of a 2 x (2 x 2) grid (and
+        // their places, for a glimpse).
         let positions = p.readsPositions ? try? Projector.positionFeatures(kept: [0, 7], gridT: 2, gridL: 4) : nil
-        let y = try? p(Tensor(shape: [3, p.inputDim], repeating: 0.5), positions: positions)
+        let places = p.readsPlaces ? try? Projector.tokenPlaces(kept: [0, 7], gridL: 4) : nil
+        let y = try? p(Tensor(shape: [3, p.inputDim], repeating: 0.5), positions: positions, places: places)
         precondition(!p.readsPositions || y != nil, "a loaded resampler reading positions projects")
         precondition(y == nil || y?.shape == [p.outputRows(tokens: 3), p.outputDim], "projector rows")
     }

@@ -132,7 +132,7 @@ public final class Projector: @unchecked Sendable {
         case .slots(let s):
             f += [("heads", .int(s.heads)), ("rows_per_query", .int(s.rowsPerQuery)), ("queries", .int(s.queryCount)),
                   ("words", .int(s.words)), ("rows", .int(s.outputRows)), ("positions", .bool(s.readsPositions)),
-                  ("token_hidden", .int(s.tokenHidden)), ("moments", .bool(s.readsMoments)), ("echo_columns", .array(s.echoColumns.map { .int($0) })),
+                  ("token_hidden", .int(s.tokenHidden)), ("moments", .bool(s.readsMoments)), ("glimpse", .int(s.glimpseWidth)), ("echo_columns", .array(s.echoColumns.map { .int($0) })),
                   ("phrase_groups", .int(s.phrases.count))]
         }
         return .object(f)
@@ -159,13 +159,25 @@ public final class Projector: @unchecked Sendable {
     public func callAsFunction(_ encoded: FluxViTOutput) throws -> Tensor {
         let positions = readsPositions
             ? try Self.positionFeatures(kept: encoded.kept, gridT: encoded.gridT, gridL: encoded.gridL) : nil
-        return try self(encoded.tokens, positions: positions)
+        let places = readsPlaces ? try Self.tokenPlaces(kept: encoded.kept, gridL: encoded.gridL) : nil
+        return try self(encoded.tokens, positions: positions, places: places)
     }
 
     /// Whether the projection needs the tokens' positions (a slot_resampler with kp/vp).
     public var readsPositions: Bool {
         if case .slots(let resampler) = kernel { return resampler.readsPositions }
         return false
+    }
+
+    /// Whether the projection needs the tokens' places (a slot_resampler with a glimpse).
+    public var readsPlaces: Bool {
+        if case .slots(let resampler) = kernel { return resampler.glimpseWidth > 0 }
+        return false
+    }
+
+    /// Places [(1 + K) x 3] (frame, row, column; -1s for CLS) of a kept-patch list, what a glimpse reads.
+    public static func tokenPlaces(kept: [Int], gridL: Int) throws -> [Int] {
+        try SlotResampler.tokenPlaces(kept: kept, gridL: gridL)
     }
 
     /// Position features [1 + K, 5] of a kept-patch list (what `callAsFunction(FluxViTOutput)` passes).
@@ -183,14 +195,15 @@ public final class Projector: @unchecked Sendable {
         return SlotResampler.momentFeatures(attention: attention, lines: lines, tokens: tokens, positions: positions)
     }
 
-    /// Projects encoder tokens [N, C] to [outputRows(N), D]; `positions` [N, 5] where `readsPositions`.
-    public func callAsFunction(_ tokens: Tensor, positions: Tensor? = nil) throws -> Tensor {
+    /// Projects encoder tokens [N, C] to [outputRows(N), D]; `positions` [N, 5] where `readsPositions`,
+    /// `places` [N x 3] where `readsPlaces`.
+    public func callAsFunction(_ tokens: Tensor, positions: Tensor? = nil, places: [Int]? = nil) throws -> Tensor {
         guard tokens.rank == 2, tokens.lastDim == inputDim else {
             throw FluxError(.internal, "projector: expected tokens [N, \(inputDim)], got \(tokens.shape)")
         }
         switch kernel {
         case .slots(let resampler):
-            return try resampler(tokens, positions: positions)
+            return try resampler(tokens, positions: positions, places: places)
         case .mlp(let fc1, let b1, let fc2, let b2):
             let r = rowsPerToken ?? 1
             var h = BLAS.linear(pooled(tokens), weight: fc1, bias: b1)

@@ -52,7 +52,10 @@ public struct PhraseGroup: Sendable, Equatable {
 /// the table, session 10). Optional `mom.weight` [A, 13] and `momz.weight` [R x W, 13], together (need
 /// positions): each line's attention output also gets mom.weight times `momentFeatures` of its first
 /// head (where that head's tokens lie and how the place moves with time), and its word logits
-/// momz.weight times them. Config `echo_columns` (optional):
+/// momz.weight times them. Optional `gproj.weight` [P, C], `gproj.bias` [P], `gl1.weight` [G, 9P], `gl1.bias` [G],
+/// `gl2.weight` [A, G], `gl2.bias` [A], together (need positions): each line's attention output also gets
+/// its glimpse (`glimpse`: the 3 x 3 tokens around where its first head looks, frame by frame).
+/// Config `echo_columns` (optional):
 /// the rows of these columns of each line are added to every row of that line, before the tags
 /// (slots.line_echo: any row of a line then names its object's shape and motion). Config `phrases`
 /// (optional, `PhraseGroup`): rows whose words are chosen together as one phrase.
@@ -74,12 +77,17 @@ struct SlotResampler: Sendable {
     /// The moment features' projections into the attention output [A, 13] and the word logits
     /// [R x W, 13], when the resampler reads them.
     private let momentWeights: (o: Tensor, z: Tensor)?
+    /// The glimpse's token projection and MLP, when the resampler has one.
+    private let glimpseWeights: (proj: Tensor, projB: Tensor, w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor)?
 
     /// Hidden width T of the per-token MLP (0: none).
     var tokenHidden: Int { tokenMLP?.w1.rows ?? 0 }
 
     /// Whether each line also reads its first head's moment features (`momentFeatures`).
     var readsMoments: Bool { momentWeights != nil }
+
+    /// Features P of each token in a glimpse (0: none).
+    var glimpseWidth: Int { glimpseWeights?.proj.rows ?? 0 }
 
     /// Whether `callAsFunction` needs the tokens' positions.
     var readsPositions: Bool { positionWeights != nil }
@@ -113,6 +121,70 @@ struct SlotResampler: Sendable {
     }
 
     static let momentFeatureCount = 13
+
+    /// [(1 + K) x 3] (frame, row, column) of each token (slots.token_places): -1s for CLS, then each
+    /// kept patch t * gridL + row * g + col.
+    static func tokenPlaces(kept: [Int], gridL: Int) throws -> [Int] {
+        let g = Int(Double(gridL).squareRoot().rounded())
+        guard g >= 1, g * g == gridL else { throw FluxError(.internal, "slot_resampler: \(gridL) patches a frame is not a square grid") }
+        var out = [-1, -1, -1]
+        out.reserveCapacity(3 * (1 + kept.count))
+        for k in kept {
+            guard k >= 0 else { throw FluxError(.internal, "slot_resampler: kept index \(k) is negative") }
+            out += [k / gridL, (k % gridL) / g, k % g]
+        }
+        return out
+    }
+
+    static let glimpseSide = 3
+
+    /// [L, A] glimpses (slots.glimpse_windows, then gl2(GELU(gl1(GELU(window)))), frames weighted):
+    /// per line and frame, the centre is the mean row and column of the frame's tokens weighted by the
+    /// squared attention `s` [L, N] of the first head, rounded half to even as torch.round; a 3 x 3
+    /// window of the projected tokens [N, P] at their offsets from it (zeros where none was kept); each
+    /// frame's window through the MLP, weighted by the head's share of attention in that frame.
+    /// Why: shape is in the layout of an object's 2-3 patches, which attention's average loses.
+    private func glimpse(attention s: UnsafePointer<Float>, lines l: Int, tokens n: Int, places: [Int], projected: Tensor) -> Tensor {
+        guard let gw = glimpseWeights else { return Tensor(shape: [l, width]) }
+        let p = gw.proj.rows, side = Self.glimpseSide, cells = side * side, h = side / 2
+        let frames = max(1, (0..<n).map { places[3 * $0] }.max().map { $0 + 1 } ?? 1)
+        var windows = [Float](repeating: 0, count: l * frames * cells * p)
+        var weight = [Float](repeating: 0, count: l * frames)
+        projected.withUnsafeBufferPointer { xp in
+            for line in 0..<l {
+                var m2 = [Double](repeating: 0, count: frames), sy = m2, sx = m2, m1 = m2
+                for i in 0..<n where places[3 * i] >= 0 {
+                    let f = places[3 * i], a = Double(s[line * n + i]), w = a * a
+                    m2[f] += w; sy[f] += w * Double(places[3 * i + 1]); sx[f] += w * Double(places[3 * i + 2]); m1[f] += a
+                }
+                let cy = (0..<frames).map { (sy[$0] / max(m2[$0], 1e-12)).rounded(.toNearestOrEven) }
+                let cx = (0..<frames).map { (sx[$0] / max(m2[$0], 1e-12)).rounded(.toNearestOrEven) }
+                for i in 0..<n where places[3 * i] >= 0 {
+                    let f = places[3 * i]
+                    let dy = Double(places[3 * i + 1]) - cy[f], dx = Double(places[3 * i + 2]) - cx[f]
+                    guard abs(dy) <= Double(h), abs(dx) <= Double(h) else { continue }
+                    let cell = (Int(dy) + h) * side + Int(dx) + h
+                    let base = ((line * frames + f) * cells + cell) * p
+                    for c in 0..<p { windows[base + c] += xp[i * p + c] }
+                }
+                let total = max(m1.reduce(0, +), 1e-12)
+                for f in 0..<frames { weight[line * frames + f] = Float(m1[f] / total) }
+            }
+        }
+        var hidden = Tensor(shape: [l * frames, cells * p], data: windows)
+        hidden.withUnsafeMutableBufferPointer { if let q = $0.baseAddress { Ops.geluErf(q, count: $0.count) } }
+        hidden = BLAS.linear(hidden, weight: gw.w1, bias: gw.b1)
+        hidden.withUnsafeMutableBufferPointer { if let q = $0.baseAddress { Ops.geluErf(q, count: $0.count) } }
+        let perFrame = BLAS.linear(hidden, weight: gw.w2, bias: gw.b2)
+        var out = [Float](repeating: 0, count: l * width)
+        for line in 0..<l {
+            for f in 0..<frames {
+                let w = weight[line * frames + f], row = (line * frames + f) * width
+                for c in 0..<width { out[line * width + c] += w * perFrame.data[row + c] }
+            }
+        }
+        return Tensor(shape: [l, width], data: out)
+    }
 
     /// [L, 13] per line (slots.moment_features): from one head's attention [L, N] and the tokens'
     /// position features [N, 5], the weighted means of t, y, x, their variances, the covariances of
@@ -222,6 +294,23 @@ struct SlotResampler: Sendable {
             try expect("mom.weight", [a, Self.momentFeatureCount], "queries' width x moment features")
             try expect("momz.weight", [f2[0], Self.momentFeatureCount], "rows_per_query x words, moment features")
         }
+        let glimpseNames = ["gproj.weight", "gproj.bias", "gl1.weight", "gl1.bias", "gl2.weight", "gl2.bias"]
+        let glimpsePresent = glimpseNames.filter { weights.tensors[prefix + $0] != nil }
+        if !glimpsePresent.isEmpty {
+            guard glimpsePresent.count == glimpseNames.count else {
+                let missing = glimpseNames.filter { !glimpsePresent.contains($0) }.map { "'\(prefix)\($0)'" }.joined(separator: ", ")
+                throw bad("the glimpse needs \(missing) beside '\(prefix)\(glimpsePresent[0])' (gproj, gl1 and gl2, weights and biases)")
+            }
+            guard hasKP else { throw bad("tensor '\(prefix)gproj.weight' needs token positions ('\(prefix)kp.weight', '\(prefix)vp.weight')") }
+            let gp = try shape("gproj.weight", rank: 2)[0], g1 = try shape("gl1.weight", rank: 2)[0]
+            let cells = Self.glimpseSide * Self.glimpseSide
+            try expect("gproj.weight", [gp, c], "glimpse features x input")
+            try expect("gproj.bias", [gp], "glimpse features")
+            try expect("gl1.weight", [g1, cells * gp], "glimpse hidden x 9 cells of glimpse features")
+            try expect("gl1.bias", [g1], "glimpse hidden")
+            try expect("gl2.weight", [a, g1], "queries' width x glimpse hidden")
+            try expect("gl2.bias", [a], "queries' width")
+        }
         guard echoColumns.allSatisfy({ (0..<rowsPerQuery).contains($0) }), Set(echoColumns).count == echoColumns.count else {
             throw bad("config echo_columns \(echoColumns) must be distinct columns in 0..<rows_per_query \(rowsPerQuery)")
         }
@@ -258,12 +347,22 @@ struct SlotResampler: Sendable {
         tokenMLP = tokPresent.isEmpty ? nil : (try weights.tensor(prefix + "tok1.weight"), try weights.tensor(prefix + "tok1.bias"),
                                                try weights.tensor(prefix + "tok2.weight"), try weights.tensor(prefix + "tok2.bias"))
         momentWeights = hasMom ? (try weights.tensor(prefix + "mom.weight"), try weights.tensor(prefix + "momz.weight")) : nil
+        glimpseWeights = glimpsePresent.isEmpty ? nil
+            : (try weights.tensor(prefix + "gproj.weight"), try weights.tensor(prefix + "gproj.bias"),
+               try weights.tensor(prefix + "gl1.weight"), try weights.tensor(prefix + "gl1.bias"),
+               try weights.tensor(prefix + "gl2.weight"), try weights.tensor(prefix + "gl2.bias"))
     }
 
-    /// Tokens [N, C] (N >= 1) and, when `readsPositions`, their position features [N, 5] -> rows [L x R, D].
-    func callAsFunction(_ tokens: Tensor, positions: Tensor?) throws -> Tensor {
+    /// Tokens [N, C] (N >= 1) and, when `readsPositions`, their position features [N, 5] (and, with a
+    /// glimpse, their places [N x 3], `tokenPlaces`) -> rows [L x R, D].
+    func callAsFunction(_ tokens: Tensor, positions: Tensor?, places: [Int]? = nil) throws -> Tensor {
         guard tokens.rank == 2, tokens.lastDim == inputDim, tokens.rows >= 1 else {
             throw FluxError(.internal, "slot_resampler: expected tokens [N >= 1, \(inputDim)], got \(tokens.shape)")
+        }
+        if glimpseWeights != nil {
+            guard let places, places.count == 3 * tokens.rows else {
+                throw FluxError(.internal, "slot_resampler: a glimpse needs places [\(tokens.rows) x 3], got \(places?.count ?? 0) values")
+            }
         }
         var x = tokens
         if let (w1, b1, w2, b2) = tokenMLP {
@@ -284,6 +383,7 @@ struct SlotResampler: Sendable {
         var o = Tensor(shape: [l, a])
         var s = [Float](repeating: 0, count: l * n)
         var moments: [Float] = []
+        var glimpses: Tensor?
         queries.withUnsafeBufferPointer { qp in
             k.withUnsafeBufferPointer { kp in
                 v.withUnsafeBufferPointer { vp in
@@ -299,6 +399,10 @@ struct SlotResampler: Sendable {
                                         Self.momentFeatures(attention: sp.baseAddress!, lines: l, tokens: n, positions: $0.baseAddress!)
                                     }
                                 }
+                                if j == 0, let gw = glimpseWeights, let places {
+                                    glimpses = glimpse(attention: sp.baseAddress!, lines: l, tokens: n, places: places,
+                                                       projected: BLAS.linear(tokens, weight: gw.proj, bias: gw.projB))
+                                }
                                 BLAS.gemm(m: l, n: d, k: n, a: sp.baseAddress!, lda: n, b: vp.baseAddress! + j * d, ldb: a,
                                           c: op.baseAddress! + j * d, ldc: a)
                             }
@@ -311,6 +415,7 @@ struct SlotResampler: Sendable {
         // Positions were checked above: a resampler with moments reads positions.
         let momentRows = momentWeights == nil ? nil : Tensor(shape: [l, Self.momentFeatureCount], data: moments)
         if let (mo, _) = momentWeights, let momentRows { Self.add(&o, BLAS.linear(momentRows, weight: mo)) }
+        if let glimpses { Self.add(&o, glimpses) }
         var hidden = BLAS.linear(o, weight: fc1, bias: b1)
         hidden.withUnsafeMutableBufferPointer { if let p = $0.baseAddress { Ops.geluErf(p, count: $0.count) } }
         // [L, R x W] is [L x R, W] row-major: line l's row r is columns r*W ..< (r+1)*W.

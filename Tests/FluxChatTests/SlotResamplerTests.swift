@@ -13,6 +13,8 @@ final class SlotResamplerTests: XCTestCase {
     static let fullFixture = Fixtures.root.appendingPathComponent("resampler_full.safetensors").path
     /// That variant with phrase groups (`python -m fluxtools.fixtures.resampler --phrases`).
     static let phrasesFixture = Fixtures.root.appendingPathComponent("resampler_phrases.safetensors").path
+    /// That variant with a glimpse (`python -m fluxtools.fixtures.resampler --glimpse`).
+    static let glimpseFixture = Fixtures.root.appendingPathComponent("resampler_glimpse.safetensors").path
     static let names = ["queries", "k.weight", "k.bias", "v.weight", "v.bias", "fc1.weight", "fc1.bias",
                         "fc2.weight", "fc2.bias", "words", "tags"]
 
@@ -187,7 +189,7 @@ final class SlotResamplerTests: XCTestCase {
         for field in [#""token_hidden":10"#, #""moments":true"#, #""echo_columns":[1]"#] {
             XCTAssertTrue(p.summary.encoded.contains(field), p.summary.encoded)
         }
-        XCTAssertTrue(try resampler().summary.encoded.contains(#""token_hidden":0,"moments":false,"echo_columns":[]"#))
+        XCTAssertTrue(try resampler().summary.encoded.contains(#""token_hidden":0,"moments":false,"glimpse":0,"echo_columns":[]"#))
         let diff = try maxDiff(p)
         XCTAssertLessThan(diff, 1e-4, "max abs diff \(diff)")
         XCTAssertGreaterThan(try maxDiff(resampler(Self.fullFixture)), 1e-2, "without echo")
@@ -212,6 +214,51 @@ final class SlotResamplerTests: XCTestCase {
     }
 
     /// mom.weight [A, 13] and momz.weight [R x W, 13] come together and need positions.
+    /// Places of kept patches, then rows with a glimpse (the 3 x 3 tokens around each line's object),
+    /// against PyTorch; the glimpse changes the rows, and without places such a resampler refuses to run.
+    func testGlimpseMatchesPyTorch() throws {
+        let file = try SafeTensorsFile(path: Self.glimpseFixture)
+        let kept = try file.tensor("kept").data.map { Int($0) }
+        let places = try Projector.tokenPlaces(kept: kept, gridL: 16)
+        XCTAssertEqual(places, try file.tensor("places").data.map { Int($0) })
+        let pos = try Projector.positionFeatures(kept: kept, gridT: 2, gridL: 16)
+        let p = try resampler(Self.glimpseFixture, echo: [1])
+        XCTAssertTrue(p.readsPlaces)
+        XCTAssertTrue(p.summary.encoded.contains(#""glimpse":4"#), p.summary.encoded)
+        for (suffix, n) in [("", kept.count + 1), ("_1", 1)] {
+            let y = try p(file.tensor("tokens" + suffix), positions: Tensor(shape: [n, 5], data: Array(pos.data[0..<(n * 5)])),
+                          places: Array(places[0..<(3 * n)]))
+            let want = try file.tensor("expected" + suffix)
+            let diff = zip(y.data, want.data).map { abs($0 - $1) }.max() ?? .infinity
+            XCTAssertLessThan(diff, 1e-4, "tokens\(suffix): max abs diff \(diff)")
+        }
+        let without = try resampler(variant("no-glimpse", ["gproj.weight": nil, "gproj.bias": nil, "gl1.weight": nil, "gl1.bias": nil,
+                                                           "gl2.weight": nil, "gl2.bias": nil], from: Self.glimpseFixture), echo: [1])
+        XCTAssertFalse(without.readsPlaces)
+        let y = try without(file.tensor("tokens"), positions: pos)
+        let change = zip(y.data, try file.tensor("expected").data).map { abs($0 - $1) }.max() ?? 0
+        XCTAssertGreaterThan(change, 1e-2, "the glimpse changes the rows")
+        XCTAssertThrowsError(try p(file.tensor("tokens"), positions: pos)) { XCTAssertEqual(($0 as? FluxError)?.code, .internal) }
+        XCTAssertThrowsError(try Projector.tokenPlaces(kept: [0], gridL: 15)) { XCTAssertEqual(($0 as? FluxError)?.code, .internal) }
+    }
+
+    /// The six glimpse tensors come together, shaped to the input, the queries' width and the 9 cells.
+    func testMalformedGlimpseIsModelError() throws {
+        for (name, change, source, word) in [
+            ("no-gl2b", ["gl2.bias": nil], Self.glimpseFixture, "'projector.gl2.bias'"),
+            ("gproj-in", ["gproj.weight": zeros([4, 15])], Self.glimpseFixture, "'projector.gproj.weight'"),
+            ("gl1-cells", ["gl1.weight": zeros([12, 32])], Self.glimpseFixture, "'projector.gl1.weight'"),
+            ("gl2-width", ["gl2.weight": zeros([7, 12])], Self.glimpseFixture, "'projector.gl2.weight'"),
+            ("glimpse-no-positions", ["gproj.weight": zeros([4, 16]), "gproj.bias": zeros([4]), "gl1.weight": zeros([12, 36]),
+                                      "gl1.bias": zeros([12]), "gl2.weight": zeros([8, 12]), "gl2.bias": zeros([8])], Self.fixture,
+             "'projector.gproj.weight'")] as [(String, [String: TensorBlob?], String, String)] {
+            XCTAssertThrowsError(try resampler(variant(name, change, from: source), echo: source == Self.fixture ? nil : [1]), name) {
+                XCTAssertEqual(($0 as? FluxError)?.code, .modelInvalid, "\(name): \($0)")
+                XCTAssertTrue("\($0)".contains(word), "\(name): \($0)")
+            }
+        }
+    }
+
     func testMalformedMomentsAreModelErrors() throws {
         for (name, change, source, word) in [
             ("mom-shape", ["mom.weight": zeros([8, 12])], Self.fullFixture, "'projector.mom.weight'"),

@@ -53,9 +53,9 @@ class Projector(nn.Module):
         proj.load_state_dict(weights)
         return proj
 
-    def rows(self, x, d, pos=None):
+    def rows(self, x, d, pos=None, places=None):
         """[N, C] tokens -> [N * R, D] rows (R = rows per token: fc2 writes R rows of D; positions
-        are the slot resampler's, unused here)."""
+        and places are the slot resampler's, unused here)."""
         return self(x).reshape(-1, d)
 
 
@@ -148,7 +148,8 @@ def evaluate(llm, proj, sp, tpl, items, seed):
         for kind in ("mc", "open"):
             ex = example(it, rng, sp, tpl, kind)
             with torch.no_grad():
-                replies.append(lang.answer(llm, sp, ex, proj.rows(it["tokens"].float(), llm.config.hidden_size, it.get("pos"))))
+                replies.append(lang.answer(llm, sp, ex, proj.rows(it["tokens"].float(), llm.config.hidden_size, it.get("pos"),
+                                                                 it.get("places"))))
             exs.append(ex)
     llm.train()
     return lang.score(exs, replies)

@@ -27,7 +27,8 @@ from . import language as lang
 from .align import evaluate, example, load_language
 from .common import Run, cosine_lr
 from .drills import Drills
-from .slots import Resampler, TableIds, attention_targets, field_accuracy, padded, row_probabilities, seen_colours
+from .slots import (Resampler, TableIds, attention_targets, field_accuracy, padded, row_probabilities, seen_colours,
+                    token_places)
 
 
 def load_cache(paths):
@@ -38,17 +39,35 @@ def load_cache(paths):
         c, h = torch.load(p, weights_only=False)
         train += c
         held = h if held is None else held
+    for it in train + held:
+        if "pos" in it and "places" not in it:
+            it["places"] = places_of(it)
     return train, held
 
 
+def places_of(item):
+    """token_places of a cache item, from its plan and position_features (t, y, x in [-1, 1])."""
+    frames, resolution, _ = item["plan"]
+    g = resolution // 14
+    pos = item["pos"][1:].double()
+    t = ((pos[:, 0] + 1) * (frames - 1) / 2).round().long() if frames > 1 else torch.zeros(len(pos), dtype=torch.long)
+    row = ((pos[:, 1] + 1) * g / 2 - 0.5).round().long()
+    col = ((pos[:, 2] + 1) * g / 2 - 0.5).round().long()
+    return token_places(t * g * g + row * g + col, g)
+
+
 def inputs(model, chunk):
-    """Padded tokens [B, N, C], mask [B, N] and, for a resampler with positions, [B, N, 5]."""
+    """Padded tokens [B, N, C], mask [B, N] and, for a resampler with positions, [B, N, 5] and
+    [B, N, 3] places (token_places; -1 where padded)."""
     x, mask = padded([it["tokens"].float() for it in chunk])
     if model.kp is None:
-        return x, mask, None
+        return x, mask, None, None
     if any("pos" not in it for it in chunk):
         raise SystemExit("--positions needs a cache with token positions (align --cache-only of session 9 or later)")
-    return x, mask, padded([it["pos"] for it in chunk])[0]
+    places = torch.full(mask.shape + (3,), -1, dtype=torch.long)
+    for i, it in enumerate(chunk):
+        places[i, :len(it["places"])] = it["places"]
+    return x, mask, padded([it["pos"] for it in chunk])[0], places
 
 
 @torch.no_grad()
@@ -57,8 +76,8 @@ def table_accuracy(model, table, items):
     preds, targets, seen = [], [], []
     for i in range(0, len(items), 32):
         chunk = items[i:i + 32]
-        x, mask, pos = inputs(model, chunk)
-        preds.append(row_probabilities(model.logits(x, mask, pos=pos), model.phrases, model.r).argmax(-1))
+        x, mask, pos, places = inputs(model, chunk)
+        preds.append(row_probabilities(model.logits(x, mask, pos=pos, places=places), model.phrases, model.r).argmax(-1))
         targets.append(torch.stack([it["table"] for it in chunk]))
         seen.append(seen_colours(chunk))
     model.train()
@@ -83,6 +102,10 @@ def main():
                     help="hidden width of the per-token MLP before keys and values (0: none) [0]")
     ap.add_argument("--moments", action="store_true",
                     help="with --positions: each line also reads where its first head's tokens lie and how that place moves (slots.moment_features)")
+    ap.add_argument("--glimpse", type=int, default=0,
+                    help="with --positions: each line also reads the 3 x 3 tokens around its object, each projected to this many features (slots.glimpse_windows; 0: none) [0]")
+    ap.add_argument("--init", default=None,
+                    help="start the table phase from this run's resampler (ckpt.pt; its parts, the new ones as initialised)")
     ap.add_argument("--table-steps", type=int, default=3000)
     ap.add_argument("--table-batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=1e-3)
@@ -103,6 +126,8 @@ def main():
     torch.manual_seed(a.seed)
     if a.moments and not a.positions:
         raise SystemExit("--moments needs --positions (the moments are of the tokens' positions)")
+    if a.glimpse and not a.positions:
+        raise SystemExit("--glimpse needs --positions (a glimpse is laid out by the tokens' places)")
     run = Run(a.out, a.max_minutes)
     cache, held = load_cache(a.cache)
     sp = spm.SentencePieceProcessor(model_file=a.tokenizer)
@@ -114,7 +139,11 @@ def main():
     words = torch.zeros(len(table.ids), 1)
     model = (Resampler.of(state["resampler"], a.heads, state.get("echo", ())) if state else
              Resampler(c, a.width, a.heads, a.hidden, words, positions=a.positions, token_hidden=a.token_hidden,
-                       moments=a.moments))
+                       moments=a.moments, glimpse=a.glimpse))
+    if a.init and not state:
+        missing, unexpected = model.load_state_dict(torch.load(a.init, weights_only=False)["resampler"], strict=False)
+        if unexpected or any(not k.startswith(("gproj.", "gl1.", "gl2.")) for k in missing):
+            raise SystemExit(f"--init {a.init}: a resampler of another shape (missing {missing}, unexpected {unexpected})")
     phase, step = (state["phase"], state["step"]) if state else ("table", 0)
     llm = None
     if a.language:
@@ -145,9 +174,9 @@ def main():
             for g in opt.param_groups:
                 g["lr"] = cosine_lr(step, a.table_steps, a.lr, 100)
             chunk = [cache[int(i)] for i in rng.integers(0, len(cache), a.table_batch)]
-            x, mask, pos = inputs(model, chunk)
+            x, mask, pos, places = inputs(model, chunk)
             target = torch.stack([it["table"] for it in chunk])
-            z, att = model.logits(x, mask, attention=True, pos=pos)
+            z, att = model.logits(x, mask, attention=True, pos=pos, places=places)
             loss = F.cross_entropy(z.flatten(0, 1), target.flatten())
             if a.attend_weight:
                 # Where each colour's query looks, taught directly: its object's patches (the
@@ -202,8 +231,8 @@ def main():
             for p in llm.parameters():
                 p.requires_grad_(True)
         chunk = [cache[int(i)] for i in rng.integers(0, len(cache), a.batch)]
-        x, mask, pos = inputs(model, chunk)
-        rows = model(x, mask, pos)
+        x, mask, pos, places = inputs(model, chunk)
+        rows = model(x, mask, pos, places)
         seqs = []
         for j, it in enumerate(chunk):
             ex = example(it, rng, sp, tpl, open_share=a.open_share, short_share=a.short_share)

@@ -183,6 +183,56 @@ def moment_features(att, pos):
     return torch.stack([mt, my, mx, vt, vy, vx, cy, cx, sy, sx, ey, ex, speed], -1)
 
 
+GLIMPSE_SIDE = 3  # a glimpse is the 3 x 3 patches around where a line's object is in a frame
+GLIMPSE_CELLS = GLIMPSE_SIDE * GLIMPSE_SIDE
+
+
+def token_places(kept, grid):
+    """[1 + K, 3] long (frame, row, column) of the kept patches (flat t * grid^2 + row * grid + col
+    indices), -1 for CLS: where glimpse_windows puts each token."""
+    kept = torch.as_tensor(kept, dtype=torch.long)
+    g2 = grid * grid
+    p = kept % g2
+    f = torch.stack([kept // g2, p // grid, p % grid], -1)
+    return torch.cat([torch.full((1, 3), -1, dtype=torch.long), f], 0)
+
+
+def glimpse_windows(x, att, places, frames):
+    """The tokens around each line's object, laid out as in the frame: x [B, N, P] (projected
+    tokens), att [B, L, N] (a head's attention), places [B, N, 3] (token_places; -1: CLS or padding)
+    -> windows [B, L, T, 9 * P] and frame weights [B, L, T] (the head's mass in each frame, summing
+    to 1). A line's centre in frame t is the mean row and column of the frame's tokens weighted by the
+    squared attention (rounded to a patch); cell (dy, dx) of the window holds the token at that offset
+    from it, zeros where no token was kept.
+
+    Why: an object's shape is in the pixels of the 2-3 patches it covers, not in any one token
+    (a probe of single encoder tokens reads it at 28%, of 3 x 3 tokens centred on the object 59%;
+    session 13), and attention averages tokens without their layout."""
+    b, n, p = x.shape
+    lines = att.shape[1]
+    valid = places[..., 0] >= 0
+    f = places[..., 0].clamp(min=0)
+    onehot = F.one_hot(f, frames).to(x.dtype) * valid[..., None]              # [B, N, T]
+    a = att.detach()
+    w = a * a
+    mass = (w @ onehot).clamp(min=1e-12)                                      # [B, L, T]
+    rows, cols = places[..., 1].to(x.dtype), places[..., 2].to(x.dtype)
+    cy = ((w * rows[:, None]) @ onehot / mass).round()
+    cx = ((w * cols[:, None]) @ onehot / mass).round()
+    fi = f[:, None, :].expand(b, lines, n)
+    dy = rows[:, None] - torch.gather(cy, 2, fi)                              # [B, L, N]
+    dx = cols[:, None] - torch.gather(cx, 2, fi)
+    h = GLIMPSE_SIDE // 2
+    inside = (dy.abs() <= h) & (dx.abs() <= h) & valid[:, None]
+    cell = ((dy + h) * GLIMPSE_SIDE + dx + h).long()
+    slot = torch.where(inside, fi * GLIMPSE_CELLS + cell, torch.full_like(cell, frames * GLIMPSE_CELLS))
+    win = torch.zeros(b, lines, frames * GLIMPSE_CELLS + 1, p, dtype=x.dtype)
+    win = win.scatter_add(2, slot[..., None].expand(b, lines, n, p), x[:, None].expand(b, lines, n, p))
+    weight = a @ onehot
+    weight = weight / weight.sum(-1, keepdim=True).clamp(min=1e-12)
+    return win[:, :, :-1].reshape(b, lines, frames, GLIMPSE_CELLS * p), weight
+
+
 def phrase_groups(table):
     """The multi-word fields of the object lines, written as whole phrases: the motion (rows 2-3,
     "moves left", "up left", "stays still", "back forth") and the end region (rows 7-8, "top left",
@@ -246,7 +296,7 @@ class Resampler(nn.Module):
     Swift's Projector "slot_resampler"."""
 
     def __init__(self, c, width, heads, hidden, words, lines=LINES, rows=R, tags=None, positions=False,
-                 token_hidden=0, echo=(), moments=False, phrases=()):
+                 token_hidden=0, echo=(), moments=False, phrases=(), glimpse=0):
         super().__init__()
         self.echo = tuple(echo)  # line_echo's columns (the stage-2 LM's)
         self.phrases = list(phrases)  # phrase_groups (the bundle config's `phrases`)
@@ -270,15 +320,24 @@ class Resampler(nn.Module):
         self.momz = nn.Linear(MOMENT_FEATURES, rows * words.shape[0], bias=False) if moments else None
         if moments:
             nn.init.zeros_(self.momz.weight)
+        # glimpse_windows of the first head, each token projected to `glimpse` features, through an
+        # MLP into each line's attention output (gl2 starts at zero: an added glimpse changes nothing).
+        self.gproj = nn.Linear(c, glimpse) if glimpse else None
+        self.gl1 = nn.Linear(GLIMPSE_CELLS * glimpse, hidden) if glimpse else None
+        self.gl2 = nn.Linear(hidden, width) if glimpse else None
+        if glimpse:
+            nn.init.zeros_(self.gl2.weight)
+            nn.init.zeros_(self.gl2.bias)
         self.fc1 = nn.Linear(width, hidden)
         self.fc2 = nn.Linear(hidden, rows * words.shape[0])
         self.register_buffer("words", words.detach().float().clone())  # [W, D]; the LM's rows, not trained here
 
-    def logits(self, x, mask=None, attention=False, pos=None):
+    def logits(self, x, mask=None, attention=False, pos=None, places=None):
         """x [B, N, C] (mask [B, N] True where a token is; pos [B, N, 5] position_features, needed
-        when the resampler has kp/vp) -> [B, LINES * R, W] (and the attention [B, heads, LINES, N]
-        when asked)."""
+        when the resampler has kp/vp; places [B, N, 3] token_places, needed with a glimpse) ->
+        [B, LINES * R, W] (and the attention [B, heads, LINES, N] when asked)."""
         b, n, _ = x.shape
+        raw = x
         h, a = self.heads, self.queries.shape[1]
         q = self.queries.view(1, self.lines, h, a // h).transpose(1, 2)          # [1, h, L, a/h]
         if self.tok1 is not None:
@@ -294,6 +353,10 @@ class Resampler(nn.Module):
         att = s.softmax(-1)
         o = (att @ v).transpose(1, 2).reshape(b, self.lines, a)
         o = o + self.queries
+        if self.gproj is not None:
+            win, weight = glimpse_windows(self.gproj(raw), att[:, 0], places, max(1, int(places[..., 0].max()) + 1))
+            g = self.gl2(F.gelu(self.gl1(F.gelu(win))))                       # [B, L, T, width]
+            o = o + (weight[..., None] * g).sum(2)
         if self.mom is None:
             z = self.fc2(F.gelu(self.fc1(o)))
         else:
@@ -302,13 +365,14 @@ class Resampler(nn.Module):
         z = z.view(b, self.lines * self.r, -1)
         return (z, att) if attention else z
 
-    def forward(self, x, mask=None, pos=None):
-        rows = line_echo(row_probabilities(self.logits(x, mask, pos=pos), self.phrases, self.r) @ self.words, self.echo, self.r)
+    def forward(self, x, mask=None, pos=None, places=None):
+        rows = line_echo(row_probabilities(self.logits(x, mask, pos=pos, places=places), self.phrases, self.r) @ self.words,
+                         self.echo, self.r)
         return rows if self.tags is None else rows + line_tags(self.tags, self.r)
 
-    def rows(self, x, d=None, pos=None):
-        """[N, C] tokens of one clip (pos [N, 5]) -> [LINES * R, D] rows (align.evaluate's projector call)."""
-        return self(x[None], pos=None if pos is None else pos[None])[0]
+    def rows(self, x, d=None, pos=None, places=None):
+        """[N, C] tokens of one clip (pos [N, 5], places [N, 3]) -> [LINES * R, D] rows (align.evaluate's projector call)."""
+        return self(x[None], pos=None if pos is None else pos[None], places=None if places is None else places[None])[0]
 
     @classmethod
     def of(cls, state, heads, echo=(), phrases=()):
@@ -317,7 +381,8 @@ class Resampler(nn.Module):
         m = cls(state["k.weight"].shape[1], state["queries"].shape[1], heads, state["fc1.weight"].shape[0],
                 state["words"], state["queries"].shape[0], state["fc2.weight"].shape[0] // state["words"].shape[0],
                 state.get("tags"), "kp.weight" in state,
-                state["tok1.weight"].shape[0] if "tok1.weight" in state else 0, echo, "mom.weight" in state, phrases)
+                state["tok1.weight"].shape[0] if "tok1.weight" in state else 0, echo, "mom.weight" in state, phrases,
+                state["gproj.weight"].shape[0] if "gproj.weight" in state else 0)
         m.load_state_dict(state)
         return m
 

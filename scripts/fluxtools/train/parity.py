@@ -86,12 +86,14 @@ class BundleModel(nn.Module):
     def visual_rows(self, px, budget):
         tokens, kept = self.vision(px, budget)
         if self.resampler is not None:
-            pos = None
+            pos = places = None
             if self.resampler.kp is not None:
-                from ..stages.slots import position_features
+                from ..stages.slots import position_features, token_places
                 cfg = self.vision.cfg
-                pos = position_features(kept, px.shape[1] // cfg.tubelet_size, px.shape[2] // cfg.patch_size)
-            return self.resampler.rows(tokens, pos=pos), kept
+                grid = px.shape[2] // cfg.patch_size
+                pos = position_features(kept, px.shape[1] // cfg.tubelet_size, grid)
+                places = token_places(kept, grid) if self.resampler.gproj is not None else None
+            return self.resampler.rows(tokens, pos=pos, places=places), kept
         if self.pool == "avg2":
             tokens = pool_avg2(tokens)
         return self.fc2(F.gelu(self.fc1(tokens))).reshape(-1, self.out_dim), kept
