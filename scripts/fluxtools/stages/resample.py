@@ -27,8 +27,9 @@ from . import language as lang
 from .align import evaluate, example, load_language
 from .common import Run, cosine_lr
 from .drills import Drills
-from .slots import (Resampler, TableIds, attention_targets, field_accuracy, padded, row_probabilities, seen_colours,
-                    token_places)
+from .facts import COLOUR_NAMES
+from .slots import (OBJECT_FIELDS, Resampler, TableIds, attention_targets, field_accuracy, padded, row_probabilities,
+                    seen_colours, token_places)
 
 
 def load_cache(paths):
@@ -106,6 +107,8 @@ def main():
                     help="with --positions: each line also reads the 3 x 3 tokens around its object, each projected to this many features (slots.glimpse_windows; 0: none) [0]")
     ap.add_argument("--init", default=None,
                     help="start the table phase from this run's resampler (ckpt.pt; its parts, the new ones as initialised)")
+    ap.add_argument("--shape-weight", type=float, default=1.0,
+                    help="table phase: weight of the object lines' shape rows in the word loss (the others 1) [1]")
     ap.add_argument("--table-steps", type=int, default=3000)
     ap.add_argument("--table-batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=1e-3)
@@ -169,6 +172,9 @@ def main():
     rng = np.random.default_rng(a.seed + step)
     if phase == "table":
         opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01)
+        row_weights = torch.ones(model.lines, model.r)
+        row_weights[:len(COLOUR_NAMES), OBJECT_FIELDS["shape"]] = a.shape_weight
+        row_weights = row_weights.flatten()
         losses = []
         while step < a.table_steps and not run.expired():
             for g in opt.param_groups:
@@ -177,7 +183,8 @@ def main():
             x, mask, pos, places = inputs(model, chunk)
             target = torch.stack([it["table"] for it in chunk])
             z, att = model.logits(x, mask, attention=True, pos=pos, places=places)
-            loss = F.cross_entropy(z.flatten(0, 1), target.flatten())
+            ce = F.cross_entropy(z.flatten(0, 1), target.flatten(), reduction="none").view(target.shape)
+            loss = (ce * row_weights).sum() / (row_weights.sum() * len(chunk))
             if a.attend_weight:
                 # Where each colour's query looks, taught directly: its object's patches (the
                 # encoder reads colour per patch at 92%), so the value path only reads them out.

@@ -58,7 +58,7 @@ def main():
           "--line-tags", "--echo", "1,2,3,4", "--drill-steps", 1, "--drill-share", 0.2, "--max-steps", 2, "--batch", 2, "--hidden", 32, "--layers", 1, "--heads", 2, "--mlp", 64,
           "--curriculum-steps", 1, "--eval-per-task", 1, "--eval-every", 2, "--workers", 0)
     stage("stage 3 resampler", "resample", "--out", sres, "--cache", os.path.join(align, "cache.pt"), "--tokenizer",
-          TOKENIZER, "--language", slang, "--positions", "--moments", "--glimpse", 4, "--token-hidden", 16, "--width", 16, "--heads", 2, "--hidden", 32, "--table-steps", 2,
+          TOKENIZER, "--language", slang, "--positions", "--moments", "--glimpse", 4, "--shape-weight", 2, "--token-hidden", 16, "--width", 16, "--heads", 2, "--hidden", 32, "--table-steps", 2,
           "--table-batch", 4, "--drill-share", 0.5, "--answer-steps", 2, "--lm-after", 1, "--batch", 2, "--eval-every", 2)
     stage("export, slot table", "export", "--encoder", enc, "--language", slang, "--align", sres, "--out", sbundle,
           "--budgets", "16:4x56,32:4x56", "--default-budget", 16)
