@@ -239,6 +239,13 @@ final class SlotResamplerTests: XCTestCase {
         let change = zip(y.data, try file.tensor("expected").data).map { abs($0 - $1) }.max() ?? 0
         XCTAssertGreaterThan(change, 1e-2, "the glimpse changes the rows")
         XCTAssertThrowsError(try p(file.tensor("tokens"), positions: pos)) { XCTAssertEqual(($0 as? FluxError)?.code, .internal) }
+        for bad in [[0, -1, 0], [1 << 40, 0, 0], [-1, 0, 0]] {
+            var wrong = places
+            wrong.replaceSubrange(3..<6, with: bad)
+            XCTAssertThrowsError(try p(file.tensor("tokens"), positions: pos, places: wrong), "\(bad)") {
+                XCTAssertEqual(($0 as? FluxError)?.code, .internal)
+            }
+        }
         XCTAssertThrowsError(try Projector.tokenPlaces(kept: [0], gridL: 15)) { XCTAssertEqual(($0 as? FluxError)?.code, .internal) }
     }
 
