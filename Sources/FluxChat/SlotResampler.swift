@@ -78,7 +78,8 @@ struct SlotResampler: Sendable {
     /// [R x W, 13], when the resampler reads them.
     private let momentWeights: (o: Tensor, z: Tensor)?
     /// The glimpse's token projection and MLP, when the resampler has one.
-    private let glimpseWeights: (proj: Tensor, projB: Tensor, w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor)?
+    private typealias GlimpseWeights = (proj: Tensor, projB: Tensor, w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor)
+    private let glimpseWeights: GlimpseWeights?
 
     /// Hidden width T of the per-token MLP (0: none).
     var tokenHidden: Int { tokenMLP?.w1.rows ?? 0 }
@@ -144,8 +145,8 @@ struct SlotResampler: Sendable {
     /// window of the projected tokens [N, P] at their offsets from it (zeros where none was kept); each
     /// frame's window through the MLP, weighted by the head's share of attention in that frame.
     /// Why: shape is in the layout of an object's 2-3 patches, which attention's average loses.
-    private func glimpse(attention s: UnsafePointer<Float>, lines l: Int, tokens n: Int, places: [Int], projected: Tensor) -> Tensor {
-        guard let gw = glimpseWeights else { return Tensor(shape: [l, width]) }
+    private func glimpse(_ gw: GlimpseWeights, attention s: UnsafePointer<Float>, lines l: Int, tokens n: Int,
+                         places: [Int], projected: Tensor) -> Tensor {
         let p = gw.proj.rows, side = Self.glimpseSide, cells = side * side, h = side / 2
         let frames = max(1, (0..<n).map { places[3 * $0] }.max().map { $0 + 1 } ?? 1)
         var windows = [Float](repeating: 0, count: l * frames * cells * p)
@@ -406,7 +407,7 @@ struct SlotResampler: Sendable {
                                     }
                                 }
                                 if j == 0, let gw = glimpseWeights, let places {
-                                    glimpses = glimpse(attention: sp.baseAddress!, lines: l, tokens: n, places: places,
+                                    glimpses = glimpse(gw, attention: sp.baseAddress!, lines: l, tokens: n, places: places,
                                                        projected: BLAS.linear(tokens, weight: gw.proj, bias: gw.projB))
                                 }
                                 BLAS.gemm(m: l, n: d, k: n, a: sp.baseAddress!, lda: n, b: vp.baseAddress! + j * d, ldb: a,
