@@ -4,8 +4,8 @@ import XCTest
 /// The shipped model (weights/fluxchat-tiny, the default --model) answers the questions of the example
 /// clips (weights/examples/questions.json: mp4 and gif clips with the answers a user expects) through
 /// `serve --stdio`, as a client would. An engine change that breaks the trained model fails here.
-/// The floor is one under this model's measured score (21 of 30 right, session 13: the colour of the
-/// object that moves and the count on all 6 clips, 4 directions, 5 shapes, no description; random
+/// The floor is one under this model's measured score (24 of 30 right, session 14: the colour of the
+/// object that moves, the count and the direction on all 6 clips, 5 shapes, 1 description; random
 /// weights get none), so that a rounding difference between kernels does not fail it: raise it with
 /// each better model, up to all of them.
 final class ShippedModelTests: XCTestCase {
@@ -47,6 +47,6 @@ final class ShippedModelTests: XCTestCase {
             if reply.lowercased() != answer.lowercased() { wrong.append("\(video): \(question) -> \(reply) (want \(answer))") }
         }
         let right = expected.count - wrong.count
-        XCTAssertGreaterThanOrEqual(right, 20, "\(right) of \(expected.count) right; wrong:\n" + wrong.joined(separator: "\n"))
+        XCTAssertGreaterThanOrEqual(right, 23, "\(right) of \(expected.count) right; wrong:\n" + wrong.joined(separator: "\n"))
     }
 }

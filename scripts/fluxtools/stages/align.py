@@ -91,8 +91,8 @@ def load_language(folder):
 def random_plan(rng, frames_range, resolutions, budget_range):
     f = int(rng.choice(np.arange(frames_range[0], frames_range[1] + 1, 2)))
     r = int(rng.choice(resolutions))
-    pool = f * (r // 14) ** 2
-    return f, r, int(rng.integers(budget_range[0], min(budget_range[1], pool) + 1))
+    pool = f * (r // 14) ** 2  # a range above the pool keeps every token (no selection)
+    return f, r, int(rng.integers(min(budget_range[0], pool), min(budget_range[1], pool) + 1))
 
 
 @torch.no_grad()
