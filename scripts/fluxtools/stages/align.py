@@ -187,7 +187,7 @@ def main():
     ap.add_argument("--views", type=int, default=2, help="Flux plans per clip in the cache [2]")
     ap.add_argument("--frames-range", default="4,16")
     ap.add_argument("--resolutions", default="112,140,168")
-    ap.add_argument("--budget-range", default="32,256")
+    ap.add_argument("--budget-range", default="32,256", help="token budgets (above a plan's pool: every token) [32,256]")
     ap.add_argument("--hidden", type=int, default=1024, help="projector hidden width [1024]")
     ap.add_argument("--regress-steps", type=int, default=1500)
     ap.add_argument("--batch", type=int, default=16)
