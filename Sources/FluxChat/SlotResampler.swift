@@ -364,9 +364,9 @@ struct SlotResampler: Sendable {
             guard let places, places.count == 3 * tokens.rows else {
                 throw FluxError(.internal, "slot_resampler: a glimpse needs places [\(tokens.rows) x 3], got \(places?.count ?? 0) values")
             }
-            // (-1, -1, -1) for CLS, else a frame below 4096 (the windows are allocated per frame) and a row and column.
+            // (-1, -1, -1) for CLS, else a frame a request may sample (the windows are allocated per frame) and a row and column.
             for i in 0..<tokens.rows where !(places[3 * i] == -1 && places[3 * i + 1] == -1 && places[3 * i + 2] == -1) {
-                guard (0..<4096).contains(places[3 * i]), places[3 * i + 1] >= 0, places[3 * i + 2] >= 0 else {
+                guard (0..<Limits.maxFrames).contains(places[3 * i]), places[3 * i + 1] >= 0, places[3 * i + 2] >= 0 else {
                     throw FluxError(.internal, "slot_resampler: token \(i)'s place \(places[(3 * i)..<(3 * i + 3)]) is not a frame, row and column")
                 }
             }

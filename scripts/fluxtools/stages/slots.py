@@ -294,8 +294,7 @@ class Resampler(nn.Module):
     `moments`, each line also reads moment_features of its first head (mom, momz: 54.7% -> 60.3%). With
     `phrases` (phrase_groups), multi-word fields are chosen as whole phrases (row_probabilities). With
     `glimpse`, each line also reads glimpse_windows of its first head (table shape 22% -> 46%, session
-    13). Mirrors
-    Swift's Projector "slot_resampler"."""
+    13). Mirrors Swift's Projector "slot_resampler"."""
 
     def __init__(self, c, width, heads, hidden, words, lines=LINES, rows=R, tags=None, positions=False,
                  token_hidden=0, echo=(), moments=False, phrases=(), glimpse=0):
