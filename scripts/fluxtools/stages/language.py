@@ -101,7 +101,7 @@ def question_example(rng, sp, tpl, task, facts, records, q, cands, ans, kind=Non
         turns = [qs[int(i)] for i in rng.permutation(len(qs))[:int(rng.integers(1, 9))]]
         before, after, mask, target = chat_ids(sp, tpl, turns, short)
         ex = Example(before, after, target, scene, records, task, kind, turns[-1][1], after_mask=mask)
-        ex.short, ex.facts = short, facts
+        ex.short, ex.facts, ex.question = short, facts, turns[0][0]
         return ex
     if kind == "open":
         qs = open_questions(facts, rng)
@@ -111,7 +111,7 @@ def question_example(rng, sp, tpl, task, facts, records, q, cands, ans, kind=Non
     segments = tpl.bare_segments(q) if short else tpl.segments(q, cands)
     before, after = prompt_ids(sp, segments)
     ex = Example(before, after, answer_ids(sp, ans, cands), scene, records, task, kind, ans, cands)
-    ex.short, ex.qkind, ex.facts = short, question_kind(q) if kind == "open" else None, facts
+    ex.short, ex.qkind, ex.facts, ex.question = short, question_kind(q) if kind == "open" else None, facts, q
     return ex
 
 
@@ -372,7 +372,9 @@ def main():
                 for src, out in ((ex, own), (o, other)):
                     rows = model.rows(src, 32, erng, 0.0)
                     out.append(batch_loss(model.llm, [sequence(model.llm, ex.before, rows, ex.after, ex.target)]).item())
-            extra = {"drills": drills.accuracy(model.llm)} if drills else {}
+            # Binding inside the MVBench prompt about each of these videos, beside the bare drill.
+            extra = {"drills": drills.accuracy(model.llm, videos=[(ex.question, model.rows(ex, 32, erng, 0.0))
+                                                                  for ex in items[:m]])} if drills else {}
         model.train()
         return dict(score(items, replies), loss_own=round(float(np.mean(own)), 4), loss_other=round(float(np.mean(other)), 4),
                     **extra)

@@ -219,7 +219,12 @@ def main():
 
     def heldout():
         out = evaluate(llm, model, sp, tpl, held, 1)
-        return dict(out, drills=drills.accuracy(llm)) if drills else out
+        if not drills:
+            return out
+        with torch.no_grad():
+            videos = [(it["q"], model.rows(it["tokens"].float(), llm.config.hidden_size, it.get("pos"), it.get("places")))
+                      for it in held[:64]]
+        return dict(out, drills=drills.accuracy(llm, videos=videos))
 
     run.log(phase=phase, step=step, heldout=heldout())
     for p in llm.parameters():
