@@ -365,16 +365,17 @@ def main():
         erng = np.random.default_rng(0)
         replies = [answer(model.llm, sp, ex, model.rows(ex, 32, erng, 0.0)) for ex in items]
         with torch.no_grad():
-            own, other = [], []
+            own, other, videos = [], [], []
             m = min(64, len(items))
             for i, ex in enumerate(items[:m]):
                 o = items[(i + 2) % m]
                 for src, out in ((ex, own), (o, other)):
                     rows = model.rows(src, 32, erng, 0.0)
                     out.append(batch_loss(model.llm, [sequence(model.llm, ex.before, rows, ex.after, ex.target)]).item())
-            # Binding inside the MVBench prompt about each of these videos, beside the bare drill.
-            extra = {"drills": drills.accuracy(model.llm, videos=[(ex.question, model.rows(ex, 32, erng, 0.0))
-                                                                  for ex in items[:m]])} if drills else {}
+                    if src is ex:
+                        videos.append((ex.question, rows))
+            # Binding inside the MVBench prompt about each of these videos (their rows above), beside the bare drill.
+            extra = {"drills": drills.accuracy(model.llm, videos=videos)} if drills else {}
         model.train()
         return dict(score(items, replies), loss_own=round(float(np.mean(own)), 4), loss_other=round(float(np.mean(other)), 4),
                     **extra)
