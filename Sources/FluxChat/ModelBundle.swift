@@ -143,6 +143,9 @@ public final class ModelBundle: @unchecked Sendable {
         guard projector.inputDim == vision.config.embedDim else {
             throw FluxError(.modelInvalid, "\(origin): projector input_dim \(projector.inputDim) != vision embed_dim \(vision.config.embedDim)")
         }
+        guard projector.pixelWidth == 0 || projector.pixelWidth == vision.config.patchVectorSize else {
+            throw FluxError(.modelInvalid, "\(origin): the projector's glimpse reads patch vectors of \(projector.pixelWidth) values, the vision patches are \(vision.config.patchVectorSize)")
+        }
         guard projector.outputDim == llm.config.hiddenSize else {
             throw FluxError(.modelInvalid, "\(origin): projector output_dim \(projector.outputDim) != llm hidden_size \(llm.config.hiddenSize)")
         }

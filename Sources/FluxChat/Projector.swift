@@ -132,7 +132,7 @@ public final class Projector: @unchecked Sendable {
         case .slots(let s):
             f += [("heads", .int(s.heads)), ("rows_per_query", .int(s.rowsPerQuery)), ("queries", .int(s.queryCount)),
                   ("words", .int(s.words)), ("rows", .int(s.outputRows)), ("positions", .bool(s.readsPositions)),
-                  ("token_hidden", .int(s.tokenHidden)), ("moments", .bool(s.readsMoments)), ("glimpse", .int(s.glimpseWidth)), ("echo_columns", .array(s.echoColumns.map { .int($0) })),
+                  ("token_hidden", .int(s.tokenHidden)), ("moments", .bool(s.readsMoments)), ("glimpse", .int(s.glimpseWidth)), ("glimpse_pixels", .int(s.pixelWidth)), ("echo_columns", .array(s.echoColumns.map { .int($0) })),
                   ("phrase_groups", .int(s.phrases.count))]
         }
         return .object(f)
@@ -160,7 +160,20 @@ public final class Projector: @unchecked Sendable {
         let positions = readsPositions
             ? try Self.positionFeatures(kept: encoded.kept, gridT: encoded.gridT, gridL: encoded.gridL) : nil
         let places = readsPlaces ? try Self.tokenPlaces(kept: encoded.kept, gridL: encoded.gridL) : nil
-        return try self(encoded.tokens, positions: positions, places: places)
+        var pixels: Tensor?
+        if pixelWidth > 0 {  // CLS has no pixels: a zero row before the kept patches'
+            guard encoded.patches.shape == [encoded.kept.count, pixelWidth] else {
+                throw FluxError(.internal, "projector: the glimpse reads patch vectors of \(pixelWidth) values, the encoder cuts \(encoded.patches.shape)")
+            }
+            pixels = Tensor(shape: [1 + encoded.kept.count, pixelWidth], data: [Float](repeating: 0, count: pixelWidth) + encoded.patches.data)
+        }
+        return try self(encoded.tokens, positions: positions, places: places, pixels: pixels)
+    }
+
+    /// Length of the patch vectors the projection reads (a slot_resampler whose glimpse reads pixels), else 0.
+    public var pixelWidth: Int {
+        if case .slots(let resampler) = kernel { return resampler.pixelWidth }
+        return 0
     }
 
     /// Whether the projection needs the tokens' positions (a slot_resampler with kp/vp).
@@ -196,14 +209,14 @@ public final class Projector: @unchecked Sendable {
     }
 
     /// Projects encoder tokens [N, C] to [outputRows(N), D]; `positions` [N, 5] where `readsPositions`,
-    /// `places` [N x 3] where `readsPlaces`.
-    public func callAsFunction(_ tokens: Tensor, positions: Tensor? = nil, places: [Int]? = nil) throws -> Tensor {
+    /// `places` [N x 3] where `readsPlaces`, `pixels` [N, pixelWidth] where `pixelWidth` > 0.
+    public func callAsFunction(_ tokens: Tensor, positions: Tensor? = nil, places: [Int]? = nil, pixels: Tensor? = nil) throws -> Tensor {
         guard tokens.rank == 2, tokens.lastDim == inputDim else {
             throw FluxError(.internal, "projector: expected tokens [N, \(inputDim)], got \(tokens.shape)")
         }
         switch kernel {
         case .slots(let resampler):
-            return try resampler(tokens, positions: positions, places: places)
+            return try resampler(tokens, positions: positions, places: places, pixels: pixels)
         case .mlp(let fc1, let b1, let fc2, let b2):
             let r = rowsPerToken ?? 1
             var h = BLAS.linear(pooled(tokens), weight: fc1, bias: b1)

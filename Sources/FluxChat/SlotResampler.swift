@@ -55,6 +55,8 @@ public struct PhraseGroup: Sendable, Equatable {
 /// momz.weight times them. Optional `gproj.weight` [P, C], `gproj.bias` [P], `gl1.weight` [G, 9P], `gl1.bias` [G],
 /// `gl2.weight` [A, G], `gl2.bias` [A], together (need positions): each line's attention output also gets
 /// its glimpse (`glimpse`: the 3 x 3 tokens around where its first head looks, frame by frame).
+/// Optional `gpix.weight` [P, V] (needs the glimpse): each glimpse cell also reads its patch's pixels
+/// (the encoder's patch vector [V], `FluxViTOutput.patches`), projected to the cell's P features.
 /// Config `echo_columns` (optional):
 /// the rows of these columns of each line are added to every row of that line, before the tags
 /// (slots.line_echo: any row of a line then names its object's shape and motion). Config `phrases`
@@ -80,6 +82,8 @@ struct SlotResampler: Sendable {
     /// The glimpse's token projection and MLP, when the resampler has one.
     private typealias GlimpseWeights = (proj: Tensor, projB: Tensor, w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor)
     private let glimpseWeights: GlimpseWeights?
+    /// The glimpse's projection of each patch's pixels [P, V], when its cells read pixels.
+    private let pixelWeights: Tensor?
 
     /// Hidden width T of the per-token MLP (0: none).
     var tokenHidden: Int { tokenMLP?.w1.rows ?? 0 }
@@ -89,6 +93,9 @@ struct SlotResampler: Sendable {
 
     /// Features P of each token in a glimpse (0: none).
     var glimpseWidth: Int { glimpseWeights?.proj.rows ?? 0 }
+
+    /// Length V of the patch vectors a glimpse reads (0: it reads no pixels).
+    var pixelWidth: Int { pixelWeights?.lastDim ?? 0 }
 
     /// Whether `callAsFunction` needs the tokens' positions.
     var readsPositions: Bool { positionWeights != nil }
@@ -312,6 +319,13 @@ struct SlotResampler: Sendable {
             try expect("gl2.weight", [a, g1], "queries' width x glimpse hidden")
             try expect("gl2.bias", [a], "queries' width")
         }
+        let hasPix = weights.tensors[prefix + "gpix.weight"] != nil
+        if hasPix {
+            guard !glimpsePresent.isEmpty else { throw bad("tensor '\(prefix)gpix.weight' needs the glimpse ('\(prefix)gproj.weight', gl1, gl2)") }
+            let v = try shape("gpix.weight", rank: 2)[1]
+            guard v > 0 else { throw bad("tensor '\(prefix)gpix.weight' reads patch vectors of \(v) values") }
+            try expect("gpix.weight", [try shape("gproj.weight", rank: 2)[0], v], "glimpse features x patch vector")
+        }
         guard echoColumns.allSatisfy({ (0..<rowsPerQuery).contains($0) }), Set(echoColumns).count == echoColumns.count else {
             throw bad("config echo_columns \(echoColumns) must be distinct columns in 0..<rows_per_query \(rowsPerQuery)")
         }
@@ -352,11 +366,13 @@ struct SlotResampler: Sendable {
             : (try weights.tensor(prefix + "gproj.weight"), try weights.tensor(prefix + "gproj.bias"),
                try weights.tensor(prefix + "gl1.weight"), try weights.tensor(prefix + "gl1.bias"),
                try weights.tensor(prefix + "gl2.weight"), try weights.tensor(prefix + "gl2.bias"))
+        pixelWeights = hasPix ? try weights.tensor(prefix + "gpix.weight") : nil
     }
 
     /// Tokens [N, C] (N >= 1) and, when `readsPositions`, their position features [N, 5] (and, with a
-    /// glimpse, their places [N x 3], `tokenPlaces`) -> rows [L x R, D].
-    func callAsFunction(_ tokens: Tensor, positions: Tensor?, places: [Int]? = nil) throws -> Tensor {
+    /// glimpse, their places [N x 3], `tokenPlaces`; when `pixelWidth` > 0, their patch vectors [N, V],
+    /// zeros for CLS) -> rows [L x R, D].
+    func callAsFunction(_ tokens: Tensor, positions: Tensor?, places: [Int]? = nil, pixels: Tensor? = nil) throws -> Tensor {
         guard tokens.rank == 2, tokens.lastDim == inputDim, tokens.rows >= 1 else {
             throw FluxError(.internal, "slot_resampler: expected tokens [N >= 1, \(inputDim)], got \(tokens.shape)")
         }
@@ -370,6 +386,9 @@ struct SlotResampler: Sendable {
                     throw FluxError(.internal, "slot_resampler: token \(i)'s place \(places[(3 * i)..<(3 * i + 3)]) is not a frame, row and column")
                 }
             }
+        }
+        if let pixelWeights, pixels?.shape != [tokens.rows, pixelWeights.lastDim] {
+            throw FluxError(.internal, "slot_resampler: the glimpse's pixels must be [\(tokens.rows), \(pixelWeights.lastDim)], got \(pixels?.shape ?? [])")
         }
         var x = tokens
         if let (w1, b1, w2, b2) = tokenMLP {
@@ -407,8 +426,10 @@ struct SlotResampler: Sendable {
                                     }
                                 }
                                 if j == 0, let gw = glimpseWeights, let places {
+                                    var cells = BLAS.linear(tokens, weight: gw.proj, bias: gw.projB)
+                                    if let pixelWeights, let pixels { Self.add(&cells, BLAS.linear(pixels, weight: pixelWeights)) }
                                     glimpses = glimpse(gw, attention: sp.baseAddress!, lines: l, tokens: n, places: places,
-                                                       projected: BLAS.linear(tokens, weight: gw.proj, bias: gw.projB))
+                                                       projected: cells)
                                 }
                                 BLAS.gemm(m: l, n: d, k: n, a: sp.baseAddress!, lda: n, b: vp.baseAddress! + j * d, ldb: a,
                                           c: op.baseAddress! + j * d, ldc: a)

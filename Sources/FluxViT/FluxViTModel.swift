@@ -11,6 +11,9 @@ public struct FluxViTOutput: Sendable {
     /// The patch grid: frames (in tubelets) and patches per frame.
     public let gridT: Int
     public let gridL: Int
+    /// The kept patches' pixels [K', U*P*P*3], in `kept`'s order, each as the patch embedding reads it
+    /// ((tubelet, row, column, channel), normalised): what a projector's pixel glimpse reads.
+    public let patches: Tensor
 }
 
 /// A FluxViT encoder with its weights in memory (f32), running the official inference path.
@@ -75,7 +78,8 @@ public final class FluxViTModel: @unchecked Sendable {
         }
 
         let profile = self.profile
-        let emb = PatchEmbedding.embed(pixels, config: cfg, weights: weights, profile: profile)
+        let vecs = timed(profile, "patch_cut") { PatchEmbedding.patchVectors(pixels, config: cfg) }
+        let emb = PatchEmbedding.embed(vecs, config: cfg, weights: weights, profile: profile)
         let kept = timed(profile, "select") {
             emb.withUnsafeBufferPointer {
                 TokenSelector.select(embeddings: $0.baseAddress!, frames: tg, tokensPerFrame: l, dim: c, keptPerGroup: plan?.keptPerGroup)
@@ -108,7 +112,13 @@ public final class FluxViTModel: @unchecked Sendable {
                 pooled = Tensor(shape: [outs.count, outs[0].count], data: outs.flatMap { $0 })
             }
         }
-        return FluxViTOutput(tokens: Tensor(shape: [n, c], data: x), kept: kept, pooled: pooled, gridT: tg, gridL: l)
+        let pin = cfg.patchVectorSize
+        var patches = [Float](repeating: 0, count: kept.count * pin)
+        for (i, k) in kept.enumerated() {
+            for j in 0..<pin { patches[i * pin + j] = vecs[k * pin + j] }
+        }
+        return FluxViTOutput(tokens: Tensor(shape: [n, c], data: x), kept: kept, pooled: pooled, gridT: tg, gridL: l,
+                             patches: Tensor(shape: [kept.count, pin], data: patches))
     }
 
     /// Multiply-add FLOPs (2 per MAC) of the patch embedding and the blocks for `patches` input patches

@@ -37,11 +37,11 @@ enum PatchEmbedding {
         return out
     }
 
-    /// Post-DPN embeddings [Tg * L, C]: 1/rms of each raw patch vector (the pre-norm, its weight
-    /// folded into the projection at load), the product, then scale, bias and the post-norm in one pass.
-    static func embed(_ pixels: Tensor, config cfg: FluxViTConfig, weights wt: FluxViTWeights,
+    /// Post-DPN embeddings [Tg * L, C] of patch vectors (`patchVectors`): 1/rms of each raw patch
+    /// vector (the pre-norm, its weight folded into the projection at load), the product, then scale,
+    /// bias and the post-norm in one pass.
+    static func embed(_ vecs: [Float], config cfg: FluxViTConfig, weights wt: FluxViTWeights,
                       profile: OpProfile? = nil) -> [Float] {
-        let vecs = timed(profile, "patch_cut") { patchVectors(pixels, config: cfg) }
         let pin = cfg.patchVectorSize, c = cfg.embedDim
         let n = vecs.count / pin
         var emb = [Float](repeating: 0, count: n * c)

@@ -189,7 +189,7 @@ final class SlotResamplerTests: XCTestCase {
         for field in [#""token_hidden":10"#, #""moments":true"#, #""echo_columns":[1]"#] {
             XCTAssertTrue(p.summary.encoded.contains(field), p.summary.encoded)
         }
-        XCTAssertTrue(try resampler().summary.encoded.contains(#""token_hidden":0,"moments":false,"glimpse":0,"echo_columns":[]"#))
+        XCTAssertTrue(try resampler().summary.encoded.contains(#""token_hidden":0,"moments":false,"glimpse":0,"glimpse_pixels":0,"echo_columns":[]"#))
         let diff = try maxDiff(p)
         XCTAssertLessThan(diff, 1e-4, "max abs diff \(diff)")
         XCTAssertGreaterThan(try maxDiff(resampler(Self.fullFixture)), 1e-2, "without echo")
@@ -365,7 +365,9 @@ final class SlotResamplerTests: XCTestCase {
 
     /// The tiny bundle with a random slot_resampler (64 -> 64, 3 queries x 2 rows) in place of its
     /// MLP; with `positions`, one that reads token positions.
-    func resamplerBundle(_ name: String, positions: Bool = false, echo: Any? = nil, phrases: Any? = nil) throws -> String {
+    /// `glimpsePixels`: a glimpse of 4 features a cell whose cells also read patch vectors of this length.
+    func resamplerBundle(_ name: String, positions: Bool = false, echo: Any? = nil, phrases: Any? = nil,
+                         glimpsePixels: Int? = nil) throws -> String {
         let dir = Fixtures.tempDir(name)
         let src = try SafeTensorsFile(path: Fixtures.bundlePath + "/model.safetensors")
         var rng = SplitMix64(seed: 5)
@@ -376,7 +378,11 @@ final class SlotResamplerTests: XCTestCase {
         let shapes: [(String, [Int])] = [("queries", [3, 8]), ("k.weight", [8, 64]), ("k.bias", [8]), ("v.weight", [8, 64]),
                                          ("v.bias", [8]), ("fc1.weight", [12, 8]), ("fc1.bias", [12]),
                                          ("fc2.weight", [10, 12]), ("fc2.bias", [10]), ("words", [5, 64])]
-        blobs += (shapes + (positions ? [("kp.weight", [8, 5]), ("vp.weight", [8, 5])] : [])).map { ("projector.\($0.0)", random($0.1, 0.3)) }
+        let glimpse: [(String, [Int])] = glimpsePixels.map {
+            [("gproj.weight", [4, 64]), ("gproj.bias", [4]), ("gl1.weight", [12, 36]), ("gl1.bias", [12]), ("gl2.weight", [8, 12]),
+             ("gl2.bias", [8]), ("gpix.weight", [4, $0])]
+        } ?? []
+        blobs += (shapes + (positions ? [("kp.weight", [8, 5]), ("vp.weight", [8, 5])] : []) + glimpse).map { ("projector.\($0.0)", random($0.1, 0.3)) }
         try SafeTensorsWriter.write(blobs, to: dir + "/model.safetensors")
         var config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Fixtures.bundlePath + "/config.json"))) as? [String: Any])
         var projector: [String: Any] = ["type": "slot_resampler", "input_dim": 64, "hidden_dim": 12, "output_dim": 64,
@@ -417,12 +423,17 @@ final class SlotResamplerTests: XCTestCase {
     func testBundleWithPositionsAnswers() throws {
         let bundle = try ModelBundle(directory: resamplerBundle("resampler-positions-bundle", positions: true))
         XCTAssertTrue(bundle.summary.encoded.contains(#""positions":true"#))
+        try assertAnswersAtTwoBudgets(bundle)
+    }
+
+    /// The engine answers about the fixture video at budgets 16 and 64 with the resampler's 6 rows.
+    func assertAnswersAtTwoBudgets(_ bundle: ModelBundle, file: StaticString = #filePath, line: UInt = #line) throws {
         let engine = ChatEngine(bundle: bundle, templates: .builtIn, videoCacheBytes: 16 << 20)
         for budget in [16, 64] {
             let request = ChatRequest(messages: [ChatMessage(role: .user, content: "What happens?")],
                                       video: Fixtures.video(budget: budget), sampling: RequestSettings(maxTokens: 2))
             let reply = try engine.respond(request) { _ in true }
-            XCTAssertEqual(reply.stats.visualTokens, 6, "budget \(budget)")
+            XCTAssertEqual(reply.stats.visualTokens, 6, "budget \(budget)", file: file, line: line)
         }
     }
 

@@ -23,6 +23,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..paths import PROMPTS
+from ..reference import fluxvit_ref as ref
 from ..synth import CAPTION_TASK, build, task_names
 from ..synth.raster import render
 from ..train.model import FluxViT
@@ -31,7 +32,7 @@ from . import language as lang
 from ..train.data import pixels, segment_midpoints
 from .common import Run, cosine_lr, embed_and_select, encode_batch, load_weights, yuv420
 from .facts import global_indices, object_geometry, object_records, patch_objects, scene_facts
-from .slots import TableIds, position_features
+from .slots import TableIds, item_pixels, position_features
 
 TASKS = task_names()
 
@@ -53,9 +54,9 @@ class Projector(nn.Module):
         proj.load_state_dict(weights)
         return proj
 
-    def rows(self, x, d, pos=None, places=None):
-        """[N, C] tokens -> [N * R, D] rows (R = rows per token: fc2 writes R rows of D; positions
-        and places are the slot resampler's, unused here)."""
+    def rows(self, x, d, pos=None, places=None, pix=None):
+        """[N, C] tokens -> [N * R, D] rows (R = rows per token: fc2 writes R rows of D; positions,
+        places and pixels are the slot resampler's, unused here)."""
         return self(x).reshape(-1, d)
 
 
@@ -98,7 +99,8 @@ def random_plan(rng, frames_range, resolutions, budget_range):
 @torch.no_grad()
 def encode_clips(vit, seed, n, plan_of, log=None, tasks=None):
     """[{task, q, cands, ans, facts (dict), scene, records, tokens f16 [1 + K', C], objects (the
-    object index under each kept patch, -1 background), pos [1 + K', 5] (slots.position_features)}]
+    object index under each kept patch, -1 background), pos [1 + K', 5] (slots.position_features),
+    pix f16 [K', V] (the kept patches' pixels as patch vectors, what a glimpse with gpix reads)}]
     for n scripted scenes; plan_of(rng) gives (frames, resolution, budget)."""
     wt, cfg = vit.weights(), vit.cfg
     out, rows, pending = [], [], []
@@ -112,12 +114,14 @@ def encode_clips(vit, seed, n, plan_of, log=None, tasks=None):
         px = pixels(yuv420(frames, rng), float(sc.fps), f, r)
         x, kept = embed_and_select(px, wt, cfg, b)
         rows.append(x)
+        vecs = ref.patch_vectors(px, cfg)
         facts = scene_facts(sc)
         geo = object_geometry(sc, segment_midpoints(f, len(frames), float(sc.fps)))
         pending.append({"task": task, "q": q, "cands": cands, "ans": ans, "facts": facts, "plan": (f, r, b),
                         "scene": global_indices(facts), "records": object_records(sc),
                         "objects": torch.from_numpy(patch_objects(kept, geo, r, 224)),
-                        "pos": position_features(kept, f // cfg.tubelet_size, r // cfg.patch_size)})
+                        "pos": position_features(kept, f // cfg.tubelet_size, r // cfg.patch_size),
+                        "pix": vecs.reshape(-1, vecs.shape[-1])[torch.from_numpy(kept)].half()})
         if len(rows) == 16 or i == n - 1:
             x, mask = encode_batch(rows, wt, cfg)
             for j, item in enumerate(pending):
@@ -149,7 +153,7 @@ def evaluate(llm, proj, sp, tpl, items, seed):
             ex = example(it, rng, sp, tpl, kind)
             with torch.no_grad():
                 replies.append(lang.answer(llm, sp, ex, proj.rows(it["tokens"].float(), llm.config.hidden_size, it.get("pos"),
-                                                                 it.get("places"))))
+                                                                 it.get("places"), item_pixels(it))))
             exs.append(ex)
     llm.train()
     return lang.score(exs, replies)

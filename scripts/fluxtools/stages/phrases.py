@@ -81,8 +81,8 @@ def main():
         for g in opt.param_groups:
             g["lr"] = cosine_lr(step, a.steps, a.lr, 50)
         chunk = [cache[int(i)] for i in rng.integers(0, len(cache), a.batch)]
-        x, mask, pos, places = inputs(model, chunk)
-        loss = loss_of(model, model.logits(x, mask, pos=pos, places=places), torch.stack([it["table"] for it in chunk]), a.train == "readout")
+        x, mask, pos, places, pix = inputs(model, chunk)
+        loss = loss_of(model, model.logits(x, mask, pos=pos, places=places, pix=pix), torch.stack([it["table"] for it in chunk]), a.train == "readout")
         opt.zero_grad()
         loss.backward()
         opt.step()

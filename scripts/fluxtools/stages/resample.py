@@ -28,8 +28,8 @@ from .align import evaluate, example, load_language
 from .common import Run, cosine_lr
 from .drills import Drills
 from .facts import COLOUR_NAMES
-from .slots import (OBJECT_FIELDS, Resampler, TableIds, attention_targets, field_accuracy, padded, row_probabilities,
-                    seen_colours, token_places)
+from .slots import (OBJECT_FIELDS, Resampler, TableIds, attention_targets, field_accuracy, item_pixels, padded,
+                    row_probabilities, seen_colours, token_places)
 
 
 def load_cache(paths):
@@ -59,16 +59,21 @@ def places_of(item):
 
 def inputs(model, chunk):
     """Padded tokens [B, N, C], mask [B, N] and, for a resampler with positions, [B, N, 5] and
-    [B, N, 3] places (token_places; -1 where padded)."""
+    [B, N, 3] places (token_places; -1 where padded), and for one with gpix [B, N, V] patch vectors."""
     x, mask = padded([it["tokens"].float() for it in chunk])
     if model.kp is None:
-        return x, mask, None, None
+        return x, mask, None, None, None
     if any("pos" not in it for it in chunk):
         raise SystemExit("--positions needs a cache with token positions (align --cache-only of session 9 or later)")
     places = torch.full(mask.shape + (3,), -1, dtype=torch.long)
     for i, it in enumerate(chunk):
         places[i, :len(it["places"])] = it["places"]
-    return x, mask, padded([it["pos"] for it in chunk])[0], places
+    pix = None
+    if model.gpix is not None:
+        if any("pix" not in it for it in chunk):
+            raise SystemExit("--glimpse-pixels needs a cache with the kept patches' pixels (align --cache-only of session 16 or later)")
+        pix = padded([item_pixels(it) for it in chunk])[0]
+    return x, mask, padded([it["pos"] for it in chunk])[0], places, pix
 
 
 @torch.no_grad()
@@ -77,8 +82,8 @@ def table_accuracy(model, table, items):
     preds, targets, seen = [], [], []
     for i in range(0, len(items), 32):
         chunk = items[i:i + 32]
-        x, mask, pos, places = inputs(model, chunk)
-        preds.append(row_probabilities(model.logits(x, mask, pos=pos, places=places), model.phrases, model.r).argmax(-1))
+        x, mask, pos, places, pix = inputs(model, chunk)
+        preds.append(row_probabilities(model.logits(x, mask, pos=pos, places=places, pix=pix), model.phrases, model.r).argmax(-1))
         targets.append(torch.stack([it["table"] for it in chunk]))
         seen.append(seen_colours(chunk))
     model.train()
@@ -105,6 +110,8 @@ def main():
                     help="with --positions: each line also reads where its first head's tokens lie and how that place moves (slots.moment_features)")
     ap.add_argument("--glimpse", type=int, default=0,
                     help="with --positions: each line also reads the 3 x 3 tokens around its object, each projected to this many features (slots.glimpse_windows; 0: none) [0]")
+    ap.add_argument("--glimpse-pixels", action="store_true",
+                    help="with --glimpse: each glimpse cell also reads its patch's pixels (the cache's `pix`, align of session 16 or later)")
     ap.add_argument("--init", default=None,
                     help="start the table phase from this run's resampler (ckpt.pt; its parts, the new ones as initialised)")
     ap.add_argument("--shape-weight", type=float, default=1.0,
@@ -131,6 +138,8 @@ def main():
         raise SystemExit("--moments needs --positions (the moments are of the tokens' positions)")
     if a.glimpse and not a.positions:
         raise SystemExit("--glimpse needs --positions (a glimpse is laid out by the tokens' places)")
+    if a.glimpse_pixels and not a.glimpse:
+        raise SystemExit("--glimpse-pixels needs --glimpse (the pixels are read in the glimpse's cells)")
     run = Run(a.out, a.max_minutes)
     cache, held = load_cache(a.cache)
     sp = spm.SentencePieceProcessor(model_file=a.tokenizer)
@@ -142,10 +151,11 @@ def main():
     words = torch.zeros(len(table.ids), 1)
     model = (Resampler.of(state["resampler"], a.heads, state.get("echo", ())) if state else
              Resampler(c, a.width, a.heads, a.hidden, words, positions=a.positions, token_hidden=a.token_hidden,
-                       moments=a.moments, glimpse=a.glimpse))
+                       moments=a.moments, glimpse=a.glimpse,
+                       glimpse_pixels=cache[0]["pix"].shape[1] if a.glimpse_pixels and "pix" in cache[0] else 0))
     if a.init and not state:
         missing, unexpected = model.load_state_dict(torch.load(a.init, weights_only=False)["resampler"], strict=False)
-        if unexpected or any(not k.startswith(("gproj.", "gl1.", "gl2.")) for k in missing):
+        if unexpected or any(not k.startswith(("gproj.", "gl1.", "gl2.", "gpix.")) for k in missing):
             raise SystemExit(f"--init {a.init}: a resampler of another shape (missing {missing}, unexpected {unexpected})")
     phase, step = (state["phase"], state["step"]) if state else ("table", 0)
     llm = None
@@ -180,9 +190,9 @@ def main():
             for g in opt.param_groups:
                 g["lr"] = cosine_lr(step, a.table_steps, a.lr, 100)
             chunk = [cache[int(i)] for i in rng.integers(0, len(cache), a.table_batch)]
-            x, mask, pos, places = inputs(model, chunk)
+            x, mask, pos, places, pix = inputs(model, chunk)
             target = torch.stack([it["table"] for it in chunk])
-            z, att = model.logits(x, mask, attention=True, pos=pos, places=places)
+            z, att = model.logits(x, mask, attention=True, pos=pos, places=places, pix=pix)
             ce = F.cross_entropy(z.flatten(0, 1), target.flatten(), reduction="none").view(target.shape)
             loss = (ce * row_weights).sum() / (row_weights.sum() * len(chunk))
             if a.attend_weight:
@@ -222,7 +232,8 @@ def main():
         if not drills:
             return out
         with torch.no_grad():
-            videos = [(it["q"], model.rows(it["tokens"].float(), llm.config.hidden_size, it.get("pos"), it.get("places")))
+            videos = [(it["q"], model.rows(it["tokens"].float(), llm.config.hidden_size, it.get("pos"), it.get("places"),
+                                           item_pixels(it)))
                       for it in held[:64]]
         return dict(out, drills=drills.accuracy(llm, videos=videos))
 
@@ -243,8 +254,8 @@ def main():
             for p in llm.parameters():
                 p.requires_grad_(True)
         chunk = [cache[int(i)] for i in rng.integers(0, len(cache), a.batch)]
-        x, mask, pos, places = inputs(model, chunk)
-        rows = model(x, mask, pos, places)
+        x, mask, pos, places, pix = inputs(model, chunk)
+        rows = model(x, mask, pos, places, pix)
         seqs = []
         for j, it in enumerate(chunk):
             ex = example(it, rng, sp, tpl, open_share=a.open_share, short_share=a.short_share)

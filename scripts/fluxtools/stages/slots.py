@@ -197,6 +197,13 @@ def token_places(kept, grid):
     return torch.cat([torch.full((1, 3), -1, dtype=torch.long), f], 0)
 
 
+def item_pixels(item):
+    """A cache item's patch vectors [1 + K, V] (align.encode_clips' `pix` of the kept patches, a zero
+    row for CLS), float; None for a cache made before session 16."""
+    pix = item.get("pix")
+    return None if pix is None else torch.cat([torch.zeros(1, pix.shape[1]), pix.float()], 0)
+
+
 def glimpse_windows(x, att, places, frames):
     """The tokens around each line's object, laid out as in the frame: x [B, N, P] (projected
     tokens), att [B, L, N] (a head's attention), places [B, N, 3] (token_places; -1: CLS or padding)
@@ -294,10 +301,11 @@ class Resampler(nn.Module):
     `moments`, each line also reads moment_features of its first head (mom, momz: 54.7% -> 60.3%). With
     `phrases` (phrase_groups), multi-word fields are chosen as whole phrases (row_probabilities). With
     `glimpse`, each line also reads glimpse_windows of its first head (table shape 22% -> 46%, session
-    13). Mirrors Swift's Projector "slot_resampler"."""
+    13); with `glimpse_pixels` (the encoder's patch-vector length), each glimpse cell also reads its
+    patch's pixels. Mirrors Swift's Projector "slot_resampler"."""
 
     def __init__(self, c, width, heads, hidden, words, lines=LINES, rows=R, tags=None, positions=False,
-                 token_hidden=0, echo=(), moments=False, phrases=(), glimpse=0):
+                 token_hidden=0, echo=(), moments=False, phrases=(), glimpse=0, glimpse_pixels=0):
         super().__init__()
         self.echo = tuple(echo)  # line_echo's columns (the stage-2 LM's)
         self.phrases = list(phrases)  # phrase_groups (the bundle config's `phrases`)
@@ -329,13 +337,20 @@ class Resampler(nn.Module):
         if glimpse:
             nn.init.zeros_(self.gl2.weight)
             nn.init.zeros_(self.gl2.bias)
+        # Each glimpse cell also reads its patch's pixels (the encoder's patch vector, projected to
+        # the cell's features): shape is in the pixels (an MLP names it from a 28-px crop at 95%) and
+        # not in the tokens (28% one token, 59% a 3 x 3 window; sessions 10, 13). Starts at zero.
+        self.gpix = nn.Linear(glimpse_pixels, glimpse, bias=False) if glimpse and glimpse_pixels else None
+        if self.gpix is not None:
+            nn.init.zeros_(self.gpix.weight)
         self.fc1 = nn.Linear(width, hidden)
         self.fc2 = nn.Linear(hidden, rows * words.shape[0])
         self.register_buffer("words", words.detach().float().clone())  # [W, D]; the LM's rows, not trained here
 
-    def logits(self, x, mask=None, attention=False, pos=None, places=None):
+    def logits(self, x, mask=None, attention=False, pos=None, places=None, pix=None):
         """x [B, N, C] (mask [B, N] True where a token is; pos [B, N, 5] position_features, needed
-        when the resampler has kp/vp; places [B, N, 3] token_places, needed with a glimpse) ->
+        when the resampler has kp/vp; places [B, N, 3] token_places, needed with a glimpse; pix
+        [B, N, V] the tokens' patch vectors (zeros for CLS), needed with gpix) ->
         [B, LINES * R, W] (and the attention [B, heads, LINES, N] when asked)."""
         b, n, _ = x.shape
         raw = x
@@ -355,7 +370,8 @@ class Resampler(nn.Module):
         o = (att @ v).transpose(1, 2).reshape(b, self.lines, a)
         o = o + self.queries
         if self.gproj is not None:
-            win, weight = glimpse_windows(self.gproj(raw), att[:, 0], places, max(1, int(places[..., 0].max()) + 1))
+            cells = self.gproj(raw) if self.gpix is None else self.gproj(raw) + self.gpix(pix)
+            win, weight = glimpse_windows(cells, att[:, 0], places, max(1, int(places[..., 0].max()) + 1))
             g = self.gl2(F.gelu(self.gl1(F.gelu(win))))                       # [B, L, T, width]
             o = o + (weight[..., None] * g).sum(2)
         if self.mom is None:
@@ -366,14 +382,17 @@ class Resampler(nn.Module):
         z = z.view(b, self.lines * self.r, -1)
         return (z, att) if attention else z
 
-    def forward(self, x, mask=None, pos=None, places=None):
-        rows = line_echo(row_probabilities(self.logits(x, mask, pos=pos, places=places), self.phrases, self.r) @ self.words,
+    def forward(self, x, mask=None, pos=None, places=None, pix=None):
+        rows = line_echo(row_probabilities(self.logits(x, mask, pos=pos, places=places, pix=pix), self.phrases, self.r) @ self.words,
                          self.echo, self.r)
         return rows if self.tags is None else rows + line_tags(self.tags, self.r)
 
-    def rows(self, x, d=None, pos=None, places=None):
-        """[N, C] tokens of one clip (pos [N, 5], places [N, 3]) -> [LINES * R, D] rows (align.evaluate's projector call)."""
-        return self(x[None], pos=None if pos is None else pos[None], places=None if places is None else places[None])[0]
+    def rows(self, x, d=None, pos=None, places=None, pix=None):
+        """[N, C] tokens of one clip (pos [N, 5], places [N, 3], pix [N, V]) -> [LINES * R, D] rows
+        (align.evaluate's projector call)."""
+        def one(t):
+            return None if t is None else t[None]
+        return self(x[None], pos=one(pos), places=one(places), pix=one(pix))[0]
 
     @classmethod
     def of(cls, state, heads, echo=(), phrases=()):
@@ -383,7 +402,8 @@ class Resampler(nn.Module):
                 state["words"], state["queries"].shape[0], state["fc2.weight"].shape[0] // state["words"].shape[0],
                 state.get("tags"), "kp.weight" in state,
                 state["tok1.weight"].shape[0] if "tok1.weight" in state else 0, echo, "mom.weight" in state, phrases,
-                state["gproj.weight"].shape[0] if "gproj.weight" in state else 0)
+                state["gproj.weight"].shape[0] if "gproj.weight" in state else 0,
+                state["gpix.weight"].shape[1] if "gpix.weight" in state else 0)
         m.load_state_dict(state)
         return m
 
