@@ -149,10 +149,12 @@ def main():
     c = cache[0]["tokens"].shape[1]
     state = run.load()
     words = torch.zeros(len(table.ids), 1)
+    if a.glimpse_pixels and any("pix" not in it for it in cache + held):
+        raise SystemExit("--glimpse-pixels needs caches with the kept patches' pixels (align --cache-only of session 16 or later)")
     model = (Resampler.of(state["resampler"], a.heads, state.get("echo", ())) if state else
              Resampler(c, a.width, a.heads, a.hidden, words, positions=a.positions, token_hidden=a.token_hidden,
                        moments=a.moments, glimpse=a.glimpse,
-                       glimpse_pixels=cache[0]["pix"].shape[1] if a.glimpse_pixels and "pix" in cache[0] else 0))
+                       glimpse_pixels=cache[0]["pix"].shape[1] if a.glimpse_pixels else 0))
     if a.init and not state:
         missing, unexpected = model.load_state_dict(torch.load(a.init, weights_only=False)["resampler"], strict=False)
         if unexpected or any(not k.startswith(("gproj.", "gl1.", "gl2.", "gpix.")) for k in missing):
