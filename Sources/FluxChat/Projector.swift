@@ -160,13 +160,8 @@ public final class Projector: @unchecked Sendable {
         let positions = readsPositions
             ? try Self.positionFeatures(kept: encoded.kept, gridT: encoded.gridT, gridL: encoded.gridL) : nil
         let places = readsPlaces ? try Self.tokenPlaces(kept: encoded.kept, gridL: encoded.gridL) : nil
-        var pixels: Tensor?
-        if pixelWidth > 0 {  // CLS has no pixels: a zero row before the kept patches'
-            guard encoded.patches.shape == [encoded.kept.count, pixelWidth] else {
-                throw FluxError(.internal, "projector: the glimpse reads patch vectors of \(pixelWidth) values, the encoder cuts \(encoded.patches.shape)")
-            }
-            pixels = Tensor(shape: [1 + encoded.kept.count, pixelWidth], data: [Float](repeating: 0, count: pixelWidth) + encoded.patches.data)
-        }
+        // CLS has no pixels: a zero row before the kept patches' (the resampler checks the width).
+        let pixels = pixelWidth > 0 ? encoded.keptPatches(zeroRows: 1) : nil
         return try self(encoded.tokens, positions: positions, places: places, pixels: pixels)
     }
 

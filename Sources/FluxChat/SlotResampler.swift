@@ -56,7 +56,7 @@ public struct PhraseGroup: Sendable, Equatable {
 /// `gl2.weight` [A, G], `gl2.bias` [A], together (need positions): each line's attention output also gets
 /// its glimpse (`glimpse`: the 3 x 3 tokens around where its first head looks, frame by frame).
 /// Optional `gpix.weight` [P, V] (needs the glimpse): each glimpse cell also reads its patch's pixels
-/// (the encoder's patch vector [V], `FluxViTOutput.patches`), projected to the cell's P features.
+/// (the encoder's patch vector [V], `FluxViTOutput.keptPatches`), projected to the cell's P features.
 /// Config `echo_columns` (optional):
 /// the rows of these columns of each line are added to every row of that line, before the tags
 /// (slots.line_echo: any row of a line then names its object's shape and motion). Config `phrases`

@@ -11,9 +11,22 @@ public struct FluxViTOutput: Sendable {
     /// The patch grid: frames (in tubelets) and patches per frame.
     public let gridT: Int
     public let gridL: Int
-    /// The kept patches' pixels [K', U*P*P*3], in `kept`'s order, each as the patch embedding reads it
-    /// ((tubelet, row, column, channel), normalised): what a projector's pixel glimpse reads.
-    public let patches: Tensor
+    /// Every patch's pixel vector [Tg * L, U*P*P*3] as the patch embedding cut it, held as it is (no
+    /// copy), so that only a projector that reads pixels gathers the kept ones (`keptPatches`).
+    let patchVectors: [Float]
+    let patchVectorSize: Int
+
+    /// The kept patches' pixels [zeroRows + K', U*P*P*3], in `kept`'s order after `zeroRows` zero rows
+    /// (a projector's CLS row), each as the patch embedding reads it ((tubelet, row, column, channel),
+    /// normalised): what a projector's pixel glimpse reads.
+    public func keptPatches(zeroRows: Int = 0) -> Tensor {
+        let v = patchVectorSize
+        var out = [Float](repeating: 0, count: (zeroRows + kept.count) * v)
+        for (i, k) in kept.enumerated() {
+            out.replaceSubrange((zeroRows + i) * v ..< (zeroRows + i + 1) * v, with: patchVectors[k * v ..< (k + 1) * v])
+        }
+        return Tensor(shape: [zeroRows + kept.count, v], data: out)
+    }
 }
 
 /// A FluxViT encoder with its weights in memory (f32), running the official inference path.
@@ -112,13 +125,8 @@ public final class FluxViTModel: @unchecked Sendable {
                 pooled = Tensor(shape: [outs.count, outs[0].count], data: outs.flatMap { $0 })
             }
         }
-        let pin = cfg.patchVectorSize
-        var patches = [Float](repeating: 0, count: kept.count * pin)
-        for (i, k) in kept.enumerated() {
-            for j in 0..<pin { patches[i * pin + j] = vecs[k * pin + j] }
-        }
         return FluxViTOutput(tokens: Tensor(shape: [n, c], data: x), kept: kept, pooled: pooled, gridT: tg, gridL: l,
-                             patches: Tensor(shape: [kept.count, pin], data: patches))
+                             patchVectors: vecs, patchVectorSize: cfg.patchVectorSize)
     }
 
     /// Multiply-add FLOPs (2 per MAC) of the patch embedding and the blocks for `patches` input patches

@@ -65,7 +65,7 @@ final class ParityTests: XCTestCase {
         }
     }
 
-    /// `patches` holds each kept patch's pixels as the patch embedding reads them (fluxvit_ref.patch_vectors:
+    /// `keptPatches()` holds each kept patch's pixels as the patch embedding reads them (fluxvit_ref.patch_vectors:
     /// tubelet, row, column, channel fastest), in `kept`'s order: what a projector's pixel glimpse reads.
     func testKeptPatchesAreThePixelsOfTheKeptPatches() throws {
         for c in try cases() {
@@ -73,8 +73,9 @@ final class ParityTests: XCTestCase {
             let cfg = m.config
             let pixels = try SafeTensorsFile(path: Self.fixtures + "/\(c.name).safetensors").tensor("pixels")
             let out = try m.encode(pixels: pixels, budget: c.budget)
+            let patches = out.keptPatches()
             let t = pixels.shape[1], h = pixels.shape[2], p = cfg.patchSize, u = cfg.tubeletSize, g = h / p
-            XCTAssertEqual(out.patches.shape, [out.kept.count, u * p * p * 3], c.name)
+            XCTAssertEqual(patches.shape, [out.kept.count, u * p * p * 3], c.name)
             for (i, k) in out.kept.enumerated() {
                 let f = k / (g * g), row = (k % (g * g)) / g, col = k % g
                 for tt in 0..<u {
@@ -82,7 +83,7 @@ final class ParityTests: XCTestCase {
                         for x in 0..<p {
                             for ch in 0..<3 {
                                 let want = pixels.data[((ch * t + f * u + tt) * h + row * p + y) * h + col * p + x]
-                                let got = out.patches.data[i * u * p * p * 3 + ((tt * p + y) * p + x) * 3 + ch]
+                                let got = patches.data[i * u * p * p * 3 + ((tt * p + y) * p + x) * 3 + ch]
                                 if got != want { return XCTFail("\(c.name): patch \(i) (index \(k)) value (\(tt), \(y), \(x), \(ch)): \(got) != \(want)") }
                             }
                         }

@@ -23,16 +23,15 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..paths import PROMPTS
-from ..reference import fluxvit_ref as ref
 from ..synth import CAPTION_TASK, build, task_names
 from ..synth.raster import render
 from ..train.model import FluxViT
 from ..train.prompting import Templates
 from . import language as lang
 from ..train.data import pixels, segment_midpoints
-from .common import Run, cosine_lr, embed_and_select, encode_batch, load_weights, yuv420
+from .common import Run, cosine_lr, embed_and_select, encode_batch, kept_pixels, load_weights, yuv420
 from .facts import global_indices, object_geometry, object_records, patch_objects, scene_facts
-from .slots import TableIds, item_pixels, position_features
+from .slots import TableIds, position_features, with_cls_row
 
 TASKS = task_names()
 
@@ -114,14 +113,13 @@ def encode_clips(vit, seed, n, plan_of, log=None, tasks=None):
         px = pixels(yuv420(frames, rng), float(sc.fps), f, r)
         x, kept = embed_and_select(px, wt, cfg, b)
         rows.append(x)
-        vecs = ref.patch_vectors(px, cfg)
         facts = scene_facts(sc)
         geo = object_geometry(sc, segment_midpoints(f, len(frames), float(sc.fps)))
         pending.append({"task": task, "q": q, "cands": cands, "ans": ans, "facts": facts, "plan": (f, r, b),
                         "scene": global_indices(facts), "records": object_records(sc),
                         "objects": torch.from_numpy(patch_objects(kept, geo, r, 224)),
                         "pos": position_features(kept, f // cfg.tubelet_size, r // cfg.patch_size),
-                        "pix": vecs.reshape(-1, vecs.shape[-1])[torch.from_numpy(kept)].half()})
+                        "pix": kept_pixels(px, kept, cfg).half()})
         if len(rows) == 16 or i == n - 1:
             x, mask = encode_batch(rows, wt, cfg)
             for j, item in enumerate(pending):
@@ -153,7 +151,7 @@ def evaluate(llm, proj, sp, tpl, items, seed):
             ex = example(it, rng, sp, tpl, kind)
             with torch.no_grad():
                 replies.append(lang.answer(llm, sp, ex, proj.rows(it["tokens"].float(), llm.config.hidden_size, it.get("pos"),
-                                                                 it.get("places"), item_pixels(it))))
+                                                                 it.get("places"), with_cls_row(it.get("pix")))))
             exs.append(ex)
     llm.train()
     return lang.score(exs, replies)

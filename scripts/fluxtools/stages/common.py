@@ -125,6 +125,13 @@ def embed_and_select(px, wt, cfg, budget):
     return x, kept
 
 
+def kept_pixels(px, kept, cfg):
+    """pixels [3, T, R, R] -> the kept patches' vectors [K, V] as the patch embedding cuts them
+    (fluxvit_ref.patch_vectors at the flat kept indices): a cache item's `pix`."""
+    vecs = ref.patch_vectors(px, cfg)
+    return vecs.reshape(-1, vecs.shape[-1])[torch.as_tensor(kept, dtype=torch.long)]
+
+
 def encode_batch(rows, wt, cfg):
     """The FluxViT blocks over a list of [n_i, C] sequences at once (padded, keys masked): the same
     function as fluxvit_ref.block per sequence. Returns [B, N, C] and the [B, N] validity mask."""

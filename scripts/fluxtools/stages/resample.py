@@ -28,8 +28,8 @@ from .align import evaluate, example, load_language
 from .common import Run, cosine_lr
 from .drills import Drills
 from .facts import COLOUR_NAMES
-from .slots import (OBJECT_FIELDS, Resampler, TableIds, attention_targets, field_accuracy, item_pixels, padded,
-                    row_probabilities, seen_colours, token_places)
+from .slots import (OBJECT_FIELDS, Resampler, TableIds, attention_targets, field_accuracy, padded, row_probabilities,
+                    seen_colours, token_places, with_cls_row)
 
 
 def load_cache(paths):
@@ -72,7 +72,7 @@ def inputs(model, chunk):
     if model.gpix is not None:
         if any("pix" not in it for it in chunk):
             raise SystemExit("--glimpse-pixels needs a cache with the kept patches' pixels (align --cache-only of session 16 or later)")
-        pix = padded([item_pixels(it) for it in chunk])[0]
+        pix = padded([with_cls_row(it.get("pix")) for it in chunk])[0]
     return x, mask, padded([it["pos"] for it in chunk])[0], places, pix
 
 
@@ -235,7 +235,7 @@ def main():
             return out
         with torch.no_grad():
             videos = [(it["q"], model.rows(it["tokens"].float(), llm.config.hidden_size, it.get("pos"), it.get("places"),
-                                           item_pixels(it)))
+                                           with_cls_row(it.get("pix"))))
                       for it in held[:64]]
         return dict(out, drills=drills.accuracy(llm, videos=videos))
 

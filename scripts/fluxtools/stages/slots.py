@@ -197,10 +197,10 @@ def token_places(kept, grid):
     return torch.cat([torch.full((1, 3), -1, dtype=torch.long), f], 0)
 
 
-def item_pixels(item):
-    """A cache item's patch vectors [1 + K, V] (align.encode_clips' `pix` of the kept patches, a zero
-    row for CLS), float; None for a cache made before session 16."""
-    pix = item.get("pix")
+def with_cls_row(pix):
+    """The kept patches' vectors [K, V] (a cache item's `pix`, common.kept_pixels) -> [1 + K, V] float
+    with a zero row for CLS, what a glimpse with gpix reads; None stays None (a cache made before
+    session 16)."""
     return None if pix is None else torch.cat([torch.zeros(1, pix.shape[1]), pix.float()], 0)
 
 

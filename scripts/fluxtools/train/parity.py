@@ -88,16 +88,14 @@ class BundleModel(nn.Module):
         if self.resampler is not None:
             pos = places = pix = None
             if self.resampler.kp is not None:
-                from ..reference.fluxvit_ref import patch_vectors
-                from ..stages.slots import position_features, token_places
+                from ..stages.common import kept_pixels
+                from ..stages.slots import position_features, token_places, with_cls_row
                 cfg = self.vision.cfg
                 grid = px.shape[2] // cfg.patch_size
                 pos = position_features(kept, px.shape[1] // cfg.tubelet_size, grid)
                 places = token_places(kept, grid) if self.resampler.gproj is not None else None
-                if self.resampler.gpix is not None:  # the kept patches' pixels, a zero row for CLS
-                    vecs = patch_vectors(px, cfg)
-                    vecs = vecs.reshape(-1, vecs.shape[-1])[torch.as_tensor(kept, dtype=torch.long)]
-                    pix = torch.cat([torch.zeros(1, vecs.shape[1]), vecs], 0)
+                if self.resampler.gpix is not None:
+                    pix = with_cls_row(kept_pixels(px, kept, cfg))
             return self.resampler.rows(tokens, pos=pos, places=places, pix=pix), kept
         if self.pool == "avg2":
             tokens = pool_avg2(tokens)
