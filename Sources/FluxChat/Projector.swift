@@ -4,8 +4,8 @@ import Foundation
 
 /// Maps FluxViT tokens [1 + K', C] into the language model's embedding space [V, D]. Two kinds:
 /// - "mlp2x_gelu" (LLaVA's): optional pooling, then Linear(C, H) -> GELU (erf) -> Linear(H, D x R).
-///   With `rowsPerToken` R > 1 each token writes R consecutive rows of D (fluxchat-smol writes a
-///   token's object as words: "red circle moves left,"); the [N, D x R] product is [N x R, D] as is.
+///   With `rowsPerToken` R > 1 each token writes R consecutive rows of D (the first fluxchat-smol
+///   wrote a token's object as words: "red circle moves left,"); the [N, D x R] product is [N x R, D] as is.
 /// - "slot_resampler" (`SlotResampler`): learned queries read all the tokens (and, with kp/vp, where
 ///   each lies in time and frame) and write a fixed table of word rows, as many whatever the budget.
 public final class Projector: @unchecked Sendable {

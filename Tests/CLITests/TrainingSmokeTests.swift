@@ -18,7 +18,8 @@ final class TrainingSmokeTests: XCTestCase {
         let stages = run(python, ["-m", "fluxtools.stages.smoke", "--out", out.path], cwd: scripts)
         XCTAssertEqual(stages.status, 0, stages.output)
         for name in ["stage 1 encoder", "stage 2 language", "stage 3 align", "export", "stage 2 language, slot table",
-                     "stage 3 resampler", "export, slot table", "stage 3c phrases"] {
+                     "stage 3 resampler", "export, slot table", "stage 3c phrases", "smol tables",
+                     "smol adapter, slot table", "smol adapter weights", "export, smol slot table"] {
             XCTAssertTrue(stages.output.contains("\(name): ok"), stages.output)
         }
         let bundle = out.appendingPathComponent("bundle").path
@@ -54,6 +55,14 @@ final class TrainingSmokeTests: XCTestCase {
         let p = try CLI.run(["ask", "--model", out.appendingPathComponent("pbundle").path, "--video",
                              "weights/examples/01_purple_star_up.mp4", "--max-tokens", "4", "Which way does it move?"])
         XCTAssertEqual(p.status, 0, p.stderr)
+
+        // fluxchat-smol's slot table on the GGUF fixture's language model: the table's 90 rows
+        // reach the ChatML prompt, and the adapter beside the bundle is merged.
+        let m = try CLI.run(["ask", "--model", out.appendingPathComponent("mbundle").path, "--video",
+                             "weights/examples/01_purple_star_up.mp4", "--max-tokens", "4", "--json", "How many objects move?"])
+        XCTAssertEqual(m.status, 0, m.stderr)
+        let mreply = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(m.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual((mreply["stats"] as? [String: Any])?["visual_tokens"] as? Int, 90)
     }
 
     /// Runs a program found on PATH; stdout and stderr together.

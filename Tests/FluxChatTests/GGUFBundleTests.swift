@@ -6,10 +6,12 @@ import XCTest
 /// A bundle laid out as weights/fluxchat-smol is (encoder and projector in the folder, the language
 /// model a GGUF file the config names), at toy size: Fixtures/gguf_bundle, made with
 /// `python -m fluxtools.fixtures.gguf_bundle`, whose reference.json holds what PyTorch (transformers
-/// running the GGUF) answers on the same clip. Its projector writes two rows per token and its
-/// language model carries a low-rank adapter, as fluxchat-smol's do.
+/// running the GGUF) answers on the same clip. Its projector writes two rows per token (as the first
+/// fluxchat-smol's did) and its language model carries a low-rank adapter. Fixtures/gguf_table_bundle
+/// (`--table`) is the same language model under a slot_resampler, as fluxchat-smol's is since session 17.
 final class GGUFBundleTests: XCTestCase {
     static let folder = Fixtures.root.appendingPathComponent("gguf_bundle").path
+    static let tableFolder = Fixtures.root.appendingPathComponent("gguf_table_bundle").path
     static let repo = Fixtures.root.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     struct Reference: Decodable {
@@ -18,14 +20,24 @@ final class GGUFBundleTests: XCTestCase {
         let text: String, choice: String, rows: Int
     }
 
-    func reference() throws -> Reference {
-        let data = try Data(contentsOf: URL(fileURLWithPath: Self.folder + "/reference.json"))
+    func reference(_ folder: String = folder) throws -> Reference {
+        let data = try Data(contentsOf: URL(fileURLWithPath: folder + "/reference.json"))
         return try JSONDecoder().decode(Reference.self, from: data)
     }
 
     func testAnswersAsPyTorchDoes() throws {
-        let ref = try reference()
-        let bundle = try ModelBundle(directory: Self.folder)
+        try assertAnswersAsPyTorch(Self.folder)
+    }
+
+    /// The slot table read by a GGUF language model: the resampler's rows (positions, moments, the
+    /// pixel glimpse) reach the ChatML prompt as PyTorch puts them there.
+    func testSlotTableAnswersAsPyTorchDoes() throws {
+        try assertAnswersAsPyTorch(Self.tableFolder)
+    }
+
+    func assertAnswersAsPyTorch(_ folder: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let ref = try reference(folder)
+        let bundle = try ModelBundle(directory: folder)
         let templates = try bundle.templates()
         XCTAssertEqual(templates.stop, "<|im_end|>", "the GGUF's ChatML template is used")
         XCTAssertEqual(templates.defaultSystem, "You are a helpful AI assistant named SmolLM, trained by Hugging Face")
@@ -34,10 +46,10 @@ final class GGUFBundleTests: XCTestCase {
         let settings = RequestSettings(frames: ref.frames, resolution: ref.resolution, budget: ref.budget, maxTokens: 8, temperature: 0)
         let messages = [ChatMessage(role: .user, content: ref.question)]
         let open = try engine.respond(ChatRequest(messages: messages, video: video, options: nil, settings: settings)) { _ in true }
-        XCTAssertEqual(open.stats.visualTokens, ref.rows)
-        XCTAssertEqual(open.text, ref.text)
+        XCTAssertEqual(open.stats.visualTokens, ref.rows, file: file, line: line)
+        XCTAssertEqual(open.text, ref.text, file: file, line: line)
         let mc = try engine.respond(ChatRequest(messages: messages, video: video, options: ref.options, settings: settings)) { _ in true }
-        XCTAssertEqual(mc.choice, ref.choice)
+        XCTAssertEqual(mc.choice, ref.choice, file: file, line: line)
     }
 
     /// A copy of the bundle whose config is changed by `edit`, without the GGUF file unless `withGGUF`.

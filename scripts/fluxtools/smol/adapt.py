@@ -12,6 +12,11 @@ corrupted (`--noise`) the way the encoder errs.
 
     python -m fluxtools.smol.adapt --out RUNS/adapt --gguf SmolLM2-135M-Instruct.Q4_1.gguf \
         --cache RUNS/smol/cache.pt --max-minutes 90
+
+With `--table TABLES --tokenizer TINY` (session 17) the rows are the slot table instead (table.py):
+fluxchat-tiny's resampler's word probabilities of each cached view times SmolLM2's embeddings of
+the table words, or for `--oracle-share` of the items the true table with `--noise` of its slots
+corrupted.
 """
 import argparse
 import os
@@ -26,7 +31,7 @@ from safetensors.torch import load_file
 from ..stages.align import Projector
 from ..stages.common import Run, cosine_lr, save_weights
 from ..stages.questions import open_questions, question_kind, says
-from . import chatml, words
+from . import chatml, table, words
 from .train import PERCEPTION, Model, pick_kind, summarize, turns_of
 
 TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
@@ -92,6 +97,10 @@ class Reader(Model):
         super().__init__(lm, tok, proj, "none", templates)
         self.vocab, self.keep, self.rng, self.noise, self.item = vocab, None, None, 0.0, None
 
+    def focus(self, item, budget, rng):
+        """The item whose rows come next: `budget` of its patch tokens (a random subset)."""
+        self.item, self.keep = item, words.subsample(len(item["objects"]), budget, rng)
+
     def rows(self, tokens):
         if self.proj is not None:
             keep = [0] + [1 + p for p in self.keep]
@@ -107,7 +116,7 @@ def evaluate(model, items, budget, seed):
     for it in items:
         if it["task"] == CAPTION_TASK:
             continue
-        model.item, model.keep = it, words.subsample(len(it["objects"]), budget, rng)
+        model.focus(it, budget, rng)
         res["mc"].setdefault(it["task"], []).append(model.reply(it, it["q"], it["cands"]) == it["ans"])
         if it["task"] in PERCEPTION:
             res["open_task"].setdefault(it["task"], []).append(says(model.reply(it, it["q"], None, 24), it["ans"]))
@@ -124,7 +133,13 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True, help="run folder; an existing run resumes")
     ap.add_argument("--gguf", required=True)
-    ap.add_argument("--cache", required=True, help="a smol.train token cache (only its facts and labels are read)")
+    ap.add_argument("--cache", default=None, help="a smol.train token cache (only its facts and labels are read)")
+    ap.add_argument("--table", default=None,
+                    help="read the slot table instead (smol.table's tables file, in place of --cache): the "
+                         "resampler's rows, or for --oracle-share of the items the true table")
+    ap.add_argument("--tokenizer", default=None, help="with --table: the tiny tokenizer.model of its table ids")
+    ap.add_argument("--mc-share", type=float, default=0.25, help="items that are multiple choice [0.25]")
+    ap.add_argument("--oracle-share", type=float, default=0.3, help="with --table: items read from the true table [0.3]")
     ap.add_argument("--max-minutes", type=float, default=60)
     ap.add_argument("--max-steps", type=int, default=None)
     ap.add_argument("--seed", type=int, default=5)
@@ -162,13 +177,18 @@ def main():
         return
     if a.init and not state:  # a run's --save-weights, or a bundle's adapter.safetensors
         fill(adapters, load_file(a.init), a.init)
-    cache, held = torch.load(a.cache, weights_only=False)
-    proj = None
-    if a.projector:
-        st = torch.load(os.path.join(a.projector, "ckpt.pt"), map_location="cpu", weights_only=False)
-        proj = Projector.of(st["projector"])
-        proj.requires_grad_(False)
-    model = Reader(lm, tok, chatml.templates(tok), words.Vocab(tok), proj)
+    if (a.cache is None) == (a.table is None):
+        raise SystemExit("give --cache (word rows) or --table (the slot table)")
+    if a.table:
+        model, cache, held = table.reader(lm, tok, a.table, a.tokenizer, a.oracle_share)
+    else:
+        cache, held = torch.load(a.cache, weights_only=False)
+        proj = None
+        if a.projector:
+            st = torch.load(os.path.join(a.projector, "ckpt.pt"), map_location="cpu", weights_only=False)
+            proj = Projector.of(st["projector"])
+            proj.requires_grad_(False)
+        model = Reader(lm, tok, chatml.templates(tok), words.Vocab(tok), proj)
 
     def save():
         sd = {k: v for k, v in holder.state_dict().items() if k.endswith(".a") or k.endswith(".b")}
@@ -186,9 +206,8 @@ def main():
         model.rng, model.noise = rng, a.noise
         for _ in range(a.batch):
             it = cache[int(rng.integers(0, len(cache)))]
-            model.item = it
-            model.keep = words.subsample(len(it["objects"]), int(rng.integers(a.budget // 2, a.budget + 1)), rng)
-            turns, options = turns_of(it, rng, pick_kind(rng, it["task"]))
+            model.focus(it, int(rng.integers(a.budget // 2, a.budget + 1)), rng)
+            turns, options = turns_of(it, rng, pick_kind(rng, it["task"], a.mc_share))
             seqs.append(model.sequence(it, turns, options))
         loss = model.loss(seqs)
         opt.zero_grad()

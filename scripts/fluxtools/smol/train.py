@@ -45,11 +45,14 @@ def turns_of(item, rng, kind):
     return [qs[int(i)] for i in order], None
 
 
-def pick_kind(rng, task):
+def pick_kind(rng, task, mc=0.25):
+    """An item's kind: `mc` of them multiple choice, the rest chats, open task questions and
+    descriptions as 50 : 17 : 8."""
     if task == CAPTION_TASK:
         return "describe"
-    r = rng.random()
-    return "chat" if r < 0.5 else "mc" if r < 0.75 else "open_task" if r < 0.92 else "describe"
+    r, rest = rng.random(), (1 - mc) / 0.75
+    chat = 0.5 * rest
+    return "chat" if r < chat else "mc" if r < chat + mc else "open_task" if r < chat + mc + 0.17 * rest else "describe"
 
 
 class Model:
@@ -66,6 +69,9 @@ class Model:
         x = tokens.float()
         return self.proj(pool_avg2(x) if self.pool == "avg2" else x) * self.row_scale
 
+    def rows_of(self, item):
+        return self.rows(item["tokens"])
+
     def sequence(self, item, turns, options):
         """(embeddings [T, D], labels [T]): the rendered conversation with every answer (and its
         <|im_end|>) as targets."""
@@ -73,7 +79,7 @@ class Model:
         xs, labels = [], []
         for p in parts:
             if p is chatml.VIDEO:
-                r = self.rows(item["tokens"])
+                r = self.rows_of(item)
                 xs.append(r)
                 labels += [-100] * r.shape[0]
             else:

@@ -2,6 +2,8 @@
 questions a user types (stages/questions.py, short answers only), asked through
 `fluxchat serve --stdio`; a reply counts when it holds the answer's words (questions.says: for
 numbers, the digit or the word, and no other count). Prints accuracy per question kind and writes every exchange to OUT.jsonl.
+`--task-questions` also asks each clip's own task question (a perception family's, as the
+multiple-choice set asks it) without its options, counted per family and apart from the rest.
 
     python -m fluxtools.stages.openeval --model weights/fluxchat-tiny --clips 80 --out ../runs/open.jsonl
 """
@@ -27,15 +29,20 @@ def main():
     ap.add_argument("--seed", type=int, default=424_242, help="held-out seed (never used in training) [424242]")
     ap.add_argument("--budget", type=int, default=None, help="visual token budget (default: the model's)")
     ap.add_argument("--out", default=None, help="JSONL of every exchange")
+    ap.add_argument("--task-questions", action="store_true",
+                    help="also ask each clip's task question without options (the perception families, open)")
     a = ap.parse_args()
     tasks = ["moving_direction", "moving_attribute", "moving_count", "state_change", "object_existence"]
     items = []
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(a.clips):
             rng = np.random.default_rng([a.seed, i])
-            sc = build(rng, tasks[i % len(tasks)])[0]
+            task = tasks[i % len(tasks)]
+            sc, tq, _, tans, _ = build(rng, task)
             path = os.path.join(tmp, f"{i}.mp4")
             write_mp4(render(sc), float(sc.fps), path)
+            if a.task_questions:
+                items.append({"video": path, "question": tq, "answer": tans, "kind": task, "family": True})
             for q, ans in open_questions(scene_facts(sc), rng):
                 if question_kind(q) not in ("describe", "background", "change", "jumps"):
                     items.append({"video": path, "question": q, "answer": ans, "kind": question_kind(q)})
@@ -57,9 +64,11 @@ def main():
         it["right"] = says(it["reply"], it["answer"])
         per.setdefault(it["kind"], []).append(it["right"])
     for k, v in sorted(per.items()):
-        print(f"{k:14s} {np.mean(v):6.1%}  ({sum(v)}/{len(v)})")
-    allv = [x for v in per.values() for x in v]
-    print(f"{'all':14s} {np.mean(allv):6.1%}  ({sum(allv)}/{len(allv)})")
+        print(f"{k:16s} {np.mean(v):6.1%}  ({sum(v)}/{len(v)})")
+    for name, family in (("all", False), ("perception", True)):
+        v = [it["right"] for it in items if it.get("family", False) == family]
+        if v:
+            print(f"{name:16s} {np.mean(v):6.1%}  ({sum(v)}/{len(v)})")
     if a.out:
         with open(a.out, "w") as f:
             for it in items:

@@ -8,11 +8,12 @@ import argparse
 import contextlib
 import os
 import runpy
+import shutil
 import sys
 import time
 import warnings
 
-from ..paths import WEIGHTS
+from ..paths import REPO, WEIGHTS
 
 TOKENIZER = os.path.join(WEIGHTS, "stages", "tokenizer.model")
 
@@ -65,9 +66,24 @@ def main():
     pbundle = os.path.join(a.out, "pbundle")
     stage("stage 3c phrases", "phrases", "--bundle", sbundle, "--cache", os.path.join(align, "cache.pt"), "--out", pbundle,
           "--steps", 2, "--batch", 2, "--eval-every", 2)
+    # fluxchat-smol's slot table (smol/table.py) on the GGUF fixture's toy language model: the
+    # resampler's tables cached, the reading adapter, the bundle naming the GGUF file beside it.
+    gguf = os.path.join(a.out, "llm.gguf")
+    shutil.copyfile(os.path.join(REPO, "Tests", "FluxChatTests", "Fixtures", "gguf_bundle", "llm.gguf"), gguf)
+    tables, adapt, mbundle = (os.path.join(a.out, n) for n in ("tables.pt", "smol_adapt", "mbundle"))
+    stage("smol tables", "table", "--resampler", sres, "--tokenizer", TOKENIZER, "--cache", os.path.join(align, "cache.pt"),
+          "--views", 4, "--out", tables, package="smol")
+    stage("smol adapter, slot table", "adapt", "--out", adapt, "--gguf", gguf, "--table", tables, "--tokenizer", TOKENIZER,
+          "--max-steps", 2, "--batch", 2, "--eval-clips", 2, "--eval-every", 2, package="smol")
+    stage("smol adapter weights", "adapt", "--out", adapt, "--gguf", gguf, "--table", tables, "--tokenizer", TOKENIZER,
+          "--save-weights", os.path.join(a.out, "adapter.safetensors"), package="smol")
+    stage("export, smol slot table", "export", "--encoder", enc, "--table", sres, "--tokenizer", TOKENIZER, "--gguf", gguf,
+          "--gguf-ref", "../llm.gguf", "--adapter", os.path.join(a.out, "adapter.safetensors"), "--out", mbundle,
+          "--budgets", "16:4x56,32:4x56", "--default-budget", 16, package="smol")
     print(f"bundle: {bundle}")
     print(f"bundle: {sbundle}")
     print(f"bundle: {pbundle}")
+    print(f"bundle: {mbundle}")
 
 
 if __name__ == "__main__":
