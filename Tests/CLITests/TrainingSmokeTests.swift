@@ -9,8 +9,8 @@ final class TrainingSmokeTests: XCTestCase {
     func testEveryStageRunsAndTheExportedBundleAnswers() throws {
         let python = ProcessInfo.processInfo.environment["FLUXCHAT_PYTHON"] ?? "python3"
         let scripts = CLI.repoRoot.appendingPathComponent("scripts").path
-        guard run(python, ["-c", "import torch, transformers, sentencepiece"], cwd: scripts).status == 0 else {
-            throw XCTSkip("PyTorch (with transformers and sentencepiece) is not installed for \(python): "
+        guard run(python, ["-c", "import torch, transformers, sentencepiece, gguf, accelerate"], cwd: scripts).status == 0 else {
+            throw XCTSkip("PyTorch (with transformers, sentencepiece, gguf and accelerate: scripts[train]) is not installed for \(python): "
                 + "training smoke test skipped; set FLUXCHAT_PYTHON to the training venv's python to run it")
         }
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("fluxchat-smoke-\(UUID().uuidString)")

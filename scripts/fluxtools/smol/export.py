@@ -21,7 +21,6 @@ from gguf import GGUFReader
 from ..bundle import gguf_llm_section, projector_config, resampler_config, write_bundle
 from ..stages.align import load_encoder
 from ..stages.export import parse_budgets
-from ..stages.slots import TableIds
 from . import chatml, table
 
 BUDGETS = "32:8x168,64:8x168,128:8x168,256:16x168"
@@ -73,11 +72,8 @@ def main():
 
 def table_projector(a, tensors, d):
     """The slot_resampler config of `a.table` with SmolLM2's table words; its tensors into `tensors`."""
-    import sentencepiece as spm
-    if a.tokenizer is None:
-        raise SystemExit("--table needs --tokenizer (the tiny tokenizer.model of the table's ids)")
     model, st = table.resampler_of(os.path.join(a.table, "ckpt.pt"))
-    tab = TableIds(spm.SentencePieceProcessor(model_file=a.tokenizer))
+    tab = table.table_ids(a.tokenizer, st.get("table_ids"), a.table)
     lm, tok = chatml.load_lm(a.gguf)
     words = table.smol_words(tok, lm.get_input_embeddings().weight.detach(), tab)
     state = {k: v for k, v in model.state_dict().items() if k not in ("tags", "words")}

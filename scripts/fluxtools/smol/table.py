@@ -17,6 +17,7 @@ question and facts, so that the adapter's steps never run the resampler.
 import argparse
 
 import numpy as np
+import sentencepiece as spm
 import torch
 
 from ..stages.resample import inputs, load_cache
@@ -31,6 +32,17 @@ def resampler_of(ckpt):
     st = torch.load(ckpt, map_location="cpu", weights_only=False)
     model = Resampler.of(st["resampler"], st["args"]["heads"])
     return model.eval(), st
+
+
+def table_ids(tokenizer, ids, source):
+    """TableIds of the tiny tokenizer.model `tokenizer`, checked against the table ids `ids` that
+    `source` (a resampler run or a tables file) was made with."""
+    if tokenizer is None:
+        raise SystemExit("--table needs --tokenizer (the tiny tokenizer.model of the table's ids)")
+    table = TableIds(spm.SentencePieceProcessor(model_file=tokenizer))
+    if ids is not None and list(ids) != table.ids:
+        raise SystemExit(f"{source}: its table ids are not {tokenizer}'s")
+    return table
 
 
 def smol_words(tok, emb, table):
@@ -84,13 +96,8 @@ class TableReader(Model):
 
 def reader(lm, tok, path, tokenizer, oracle):
     """(TableReader, training items, held-out items) of a tables file (main below)."""
-    import sentencepiece as spm
-    if tokenizer is None:
-        raise SystemExit("--table needs --tokenizer (the tiny tokenizer.model of the table's ids)")
-    table = TableIds(spm.SentencePieceProcessor(model_file=tokenizer))
     data = torch.load(path, weights_only=False)
-    if list(data["table_ids"]) != table.ids:
-        raise SystemExit(f"{path}: its table ids are not {tokenizer}'s")
+    table = table_ids(tokenizer, data["table_ids"], path)
     words = smol_words(tok, lm.get_input_embeddings().weight.detach(), table)
     return TableReader(lm, tok, chatml.templates(tok), table, words, oracle), data["tables"], data["held"]
 
@@ -108,11 +115,8 @@ def main():
     ap.add_argument("--out", required=True, help="the tables file to write (.pt)")
     a = ap.parse_args()
     torch.set_num_threads(1)
-    import sentencepiece as spm
-    table = TableIds(spm.SentencePieceProcessor(model_file=a.tokenizer))
     model, st = resampler_of(f"{a.resampler}/ckpt.pt")
-    if st.get("table_ids") is not None and list(st["table_ids"]) != table.ids:
-        raise SystemExit(f"{a.resampler}: its table ids are not {a.tokenizer}'s")
+    table = table_ids(a.tokenizer, st.get("table_ids"), a.resampler)
     rng = np.random.default_rng(a.seed)
     train, held = [], None
     paths = a.cache.split(",")
