@@ -81,11 +81,11 @@ class TableReader(Model):
     def __init__(self, lm, tok, templates, table, words, oracle=0.0):
         super().__init__(lm, tok, None, "none", templates)
         self.table, self.words, self.oracle = table, words, oracle
-        self.rng, self.noise, self.item, self.from_oracle = None, 0.0, None, False
+        self.rng, self.noise, self.from_oracle = None, 0.0, False
 
     def focus(self, item, budget, rng):
-        """(adapt.Reader's call; the table has no budget: it was cut when the view was cached)"""
-        self.item = item
+        """(adapt.Reader's call; the table has no budget: it was cut when the view was cached; the
+        item reaches rows_of itself)"""
         self.from_oracle = self.rng is not None and self.oracle > 0 and rng.random() < self.oracle
 
     def rows_of(self, item):
