@@ -57,6 +57,7 @@ public struct PhraseGroup: Sendable, Equatable {
 /// its glimpse (`glimpse`: the 3 x 3 tokens around where its first head looks, frame by frame).
 /// Optional `gpix.weight` [P, V] (needs the glimpse): each glimpse cell also reads its patch's pixels
 /// (the encoder's patch vector [V], `FluxViTOutput.keptPatches`), projected to the cell's P features.
+/// Optional `gtime.weight` [A, G] (needs the glimpse): each line also reads its glimpse late against early.
 /// Config `echo_columns` (optional):
 /// the rows of these columns of each line are added to every row of that line, before the tags
 /// (slots.line_echo: any row of a line then names its object's shape and motion). Config `phrases`
@@ -84,6 +85,9 @@ struct SlotResampler: Sendable {
     private let glimpseWeights: GlimpseWeights?
     /// The glimpse's projection of each patch's pixels [P, V], when its cells read pixels.
     private let pixelWeights: Tensor?
+    /// [A, G]: the glimpse's hidden features of each frame, weighted by time, into the attention
+    /// output, when the resampler reads its glimpse late against early.
+    private let timeWeights: Tensor?
 
     /// Hidden width T of the per-token MLP (0: none).
     var tokenHidden: Int { tokenMLP?.w1.rows ?? 0 }
@@ -96,6 +100,9 @@ struct SlotResampler: Sendable {
 
     /// Length V of the patch vectors a glimpse reads (0: it reads no pixels).
     var pixelWidth: Int { pixelWeights?.lastDim ?? 0 }
+
+    /// Whether each line also reads its glimpse late against early (`gtime.weight`).
+    var readsGlimpseTime: Bool { timeWeights != nil }
 
     /// Whether `callAsFunction` needs the tokens' positions.
     var readsPositions: Bool { positionWeights != nil }
@@ -150,10 +157,13 @@ struct SlotResampler: Sendable {
     /// per line and frame, the centre is the mean row and column of the frame's tokens weighted by the
     /// squared attention `s` [L, N] of the first head, rounded half to even as torch.round; a 3 x 3
     /// window of the projected tokens [N, P] at their offsets from it (zeros where none was kept); each
-    /// frame's window through the MLP, weighted by the head's share of attention in that frame.
-    /// Why: shape is in the layout of an object's 2-3 patches, which attention's average loses.
+    /// frame's window through the MLP, weighted by the head's share of attention in that frame; with
+    /// `timeWeights`, also gtime(hidden) weighted by that share times the frame's time (the mean t
+    /// of its tokens' `positions` [N, 5]: slots.frame_times).
+    /// Why: shape is in the layout of an object's 2-3 patches, which attention's average loses; a
+    /// change (grows, shrinks, appears, turns red) is the order of the windows, which the sum loses.
     private func glimpse(_ gw: GlimpseWeights, attention s: UnsafePointer<Float>, lines l: Int, tokens n: Int,
-                         places: [Int], projected: Tensor) -> Tensor {
+                         places: [Int], positions: UnsafePointer<Float>, projected: Tensor) -> Tensor {
         let p = gw.proj.rows, side = Self.glimpseSide, cells = side * side, h = side / 2
         let frames = max(1, (0..<n).map { places[3 * $0] }.max().map { $0 + 1 } ?? 1)
         var windows = [Float](repeating: 0, count: l * frames * cells * p)
@@ -189,6 +199,20 @@ struct SlotResampler: Sendable {
             for f in 0..<frames {
                 let w = weight[line * frames + f], row = (line * frames + f) * width
                 for c in 0..<width { out[line * width + c] += w * perFrame.data[row + c] }
+            }
+        }
+        if let timeWeights {
+            var sum = [Float](repeating: 0, count: frames), count = sum
+            for i in 0..<n where places[3 * i] >= 0 {
+                sum[places[3 * i]] += positions[i * Self.positionFeatureCount]; count[places[3 * i]] += 1
+            }
+            let time = (0..<frames).map { sum[$0] / max(count[$0], 1) }
+            let perFrameTime = BLAS.linear(hidden, weight: timeWeights)
+            for line in 0..<l {
+                for f in 0..<frames {
+                    let w = weight[line * frames + f] * time[f], row = (line * frames + f) * width
+                    for c in 0..<width { out[line * width + c] += w * perFrameTime.data[row + c] }
+                }
             }
         }
         return Tensor(shape: [l, width], data: out)
@@ -326,6 +350,11 @@ struct SlotResampler: Sendable {
             guard v > 0 else { throw bad("tensor '\(prefix)gpix.weight' reads patch vectors of \(v) values") }
             try expect("gpix.weight", [try shape("gproj.weight", rank: 2)[0], v], "glimpse features x patch vector")
         }
+        let hasTime = weights.tensors[prefix + "gtime.weight"] != nil
+        if hasTime {
+            guard !glimpsePresent.isEmpty else { throw bad("tensor '\(prefix)gtime.weight' needs the glimpse ('\(prefix)gproj.weight', gl1, gl2)") }
+            try expect("gtime.weight", [a, try shape("gl1.weight", rank: 2)[0]], "queries' width x glimpse hidden")
+        }
         guard echoColumns.allSatisfy({ (0..<rowsPerQuery).contains($0) }), Set(echoColumns).count == echoColumns.count else {
             throw bad("config echo_columns \(echoColumns) must be distinct columns in 0..<rows_per_query \(rowsPerQuery)")
         }
@@ -367,6 +396,7 @@ struct SlotResampler: Sendable {
                try weights.tensor(prefix + "gl1.weight"), try weights.tensor(prefix + "gl1.bias"),
                try weights.tensor(prefix + "gl2.weight"), try weights.tensor(prefix + "gl2.bias"))
         pixelWeights = hasPix ? try weights.tensor(prefix + "gpix.weight") : nil
+        timeWeights = hasTime ? try weights.tensor(prefix + "gtime.weight") : nil
     }
 
     /// Tokens [N, C] (N >= 1) and, when `readsPositions`, their position features [N, 5] (and, with a
@@ -425,11 +455,13 @@ struct SlotResampler: Sendable {
                                         Self.momentFeatures(attention: sp.baseAddress!, lines: l, tokens: n, positions: $0.baseAddress!)
                                     }
                                 }
-                                if j == 0, let gw = glimpseWeights, let places {
+                                if j == 0, let gw = glimpseWeights, let places, let positions {
                                     var cells = BLAS.linear(tokens, weight: gw.proj, bias: gw.projB)
                                     if let pixelWeights, let pixels { Self.add(&cells, BLAS.linear(pixels, weight: pixelWeights)) }
-                                    glimpses = glimpse(gw, attention: sp.baseAddress!, lines: l, tokens: n, places: places,
-                                                       projected: cells)
+                                    glimpses = positions.withUnsafeBufferPointer {
+                                        glimpse(gw, attention: sp.baseAddress!, lines: l, tokens: n, places: places,
+                                                positions: $0.baseAddress!, projected: cells)
+                                    }
                                 }
                                 BLAS.gemm(m: l, n: d, k: n, a: sp.baseAddress!, lda: n, b: vp.baseAddress! + j * d, ldb: a,
                                           c: op.baseAddress! + j * d, ldc: a)

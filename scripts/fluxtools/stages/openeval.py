@@ -4,6 +4,11 @@ questions a user types (stages/questions.py, short answers only), asked through
 numbers, the digit or the word, and no other count). Prints accuracy per question kind and writes every exchange to OUT.jsonl.
 `--task-questions` also asks each clip's own task question (a perception family's, as the
 multiple-choice set asks it) without its options, counted per family and apart from the rest.
+Asked without options, "Which of these objects appears in the video?" has as many right answers as
+the clip has objects: a reply that names any of them counts (the task's own answer is one of them).
+The event questions (questions.event_questions: which object appears, disappears, is still there at
+the end) are left out of the open set so that its figures stay comparable with session 17's; the
+task questions measure those families.
 
     python -m fluxtools.stages.openeval --model weights/fluxchat-tiny --clips 80 --out ../runs/open.jsonl
 """
@@ -18,8 +23,12 @@ import numpy as np
 from ..paths import REPO
 from ..synth import build, render
 from ..synth.encode import write_mp4
-from .facts import scene_facts
+from .facts import objects_of, scene_facts
 from .questions import open_questions, question_kind, says
+
+# object_existence's "present" questions: without options, any object in the clip answers them.
+PRESENT = ("Which of these objects appears in the video?", "Which of the following objects can be seen in the video?")
+
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -41,10 +50,14 @@ def main():
             sc, tq, _, tans, _ = build(rng, task)
             path = os.path.join(tmp, f"{i}.mp4")
             write_mp4(render(sc), float(sc.fps), path)
+            facts = scene_facts(sc)
             if a.task_questions:
-                items.append({"video": path, "question": tq, "answer": tans, "kind": task, "family": True})
-            for q, ans in open_questions(scene_facts(sc), rng):
-                if question_kind(q) not in ("describe", "background", "change", "jumps"):
+                answers = [tans]
+                if tq in PRESENT:
+                    answers = [f"{c} {f['shape']}" for c, f in objects_of(facts)]
+                items.append({"video": path, "question": tq, "answer": answers, "kind": task, "family": True})
+            for q, ans in open_questions(facts, rng):
+                if question_kind(q) not in ("describe", "background", "change", "jumps", "existence"):
                     items.append({"video": path, "question": q, "answer": ans, "kind": question_kind(q)})
         lines = []
         for n, it in enumerate(items):
@@ -61,7 +74,7 @@ def main():
     per = {}
     for n, it in enumerate(items):
         it["reply"] = replies.get(n, "<none>")
-        it["right"] = says(it["reply"], it["answer"])
+        it["right"] = any(says(it["reply"], ans) for ans in ([it["answer"]] if isinstance(it["answer"], str) else it["answer"]))
         per.setdefault(it["kind"], []).append(it["right"])
     for k, v in sorted(per.items()):
         print(f"{k:16s} {np.mean(v):6.1%}  ({sum(v)}/{len(v)})")

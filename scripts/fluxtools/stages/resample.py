@@ -28,7 +28,7 @@ from .align import evaluate, example, load_language
 from .common import Run, cosine_lr
 from .drills import Drills
 from .facts import COLOUR_NAMES
-from .slots import (OBJECT_FIELDS, Resampler, TableIds, attention_targets, field_accuracy, padded, row_probabilities,
+from .slots import (OBJECT_FIELDS, SEP, Resampler, TableIds, attention_targets, field_accuracy, padded, row_probabilities,
                     seen_colours, token_places, with_cls_row)
 
 
@@ -112,10 +112,15 @@ def main():
                     help="with --positions: each line also reads the 3 x 3 tokens around its object, each projected to this many features (slots.glimpse_windows; 0: none) [0]")
     ap.add_argument("--glimpse-pixels", action="store_true",
                     help="with --glimpse: each glimpse cell also reads its patch's pixels (the cache's `pix`, align of session 16 or later)")
+    ap.add_argument("--glimpse-time", action="store_true",
+                    help="with --glimpse: each line also reads its glimpse late against early (slots.Resampler gtime)")
     ap.add_argument("--init", default=None,
                     help="start the table phase from this run's resampler (ckpt.pt; its parts, the new ones as initialised)")
     ap.add_argument("--shape-weight", type=float, default=1.0,
                     help="table phase: weight of the object lines' shape rows in the word loss (the others 1) [1]")
+    ap.add_argument("--change-weight", type=float, default=1.0,
+                    help="table phase: weight of the change rows of the objects that change (most objects do not, and "
+                         "their ', ,' rows outweigh the rare changes) [1]")
     ap.add_argument("--table-steps", type=int, default=3000)
     ap.add_argument("--table-batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=1e-3)
@@ -140,6 +145,8 @@ def main():
         raise SystemExit("--glimpse needs --positions (a glimpse is laid out by the tokens' places)")
     if a.glimpse_pixels and not a.glimpse:
         raise SystemExit("--glimpse-pixels needs --glimpse (the pixels are read in the glimpse's cells)")
+    if a.glimpse_time and not a.glimpse:
+        raise SystemExit("--glimpse-time needs --glimpse (it weighs the glimpse's frames by their time)")
     run = Run(a.out, a.max_minutes)
     cache, held = load_cache(a.cache)
     sp = spm.SentencePieceProcessor(model_file=a.tokenizer)
@@ -154,10 +161,10 @@ def main():
     model = (Resampler.of(state["resampler"], a.heads, state.get("echo", ())) if state else
              Resampler(c, a.width, a.heads, a.hidden, words, positions=a.positions, token_hidden=a.token_hidden,
                        moments=a.moments, glimpse=a.glimpse,
-                       glimpse_pixels=cache[0]["pix"].shape[1] if a.glimpse_pixels else 0))
+                       glimpse_pixels=cache[0]["pix"].shape[1] if a.glimpse_pixels else 0, glimpse_time=a.glimpse_time))
     if a.init and not state:
         missing, unexpected = model.load_state_dict(torch.load(a.init, weights_only=False)["resampler"], strict=False)
-        if unexpected or any(not k.startswith(("gproj.", "gl1.", "gl2.", "gpix.")) for k in missing):
+        if unexpected or any(not k.startswith(("gproj.", "gl1.", "gl2.", "gpix.", "gtime.")) for k in missing):
             raise SystemExit(f"--init {a.init}: a resampler of another shape (missing {missing}, unexpected {unexpected})")
     phase, step = (state["phase"], state["step"]) if state else ("table", 0)
     llm = None
@@ -187,6 +194,7 @@ def main():
         row_weights = torch.ones(model.lines, model.r)
         row_weights[:len(COLOUR_NAMES), OBJECT_FIELDS["shape"]] = a.shape_weight
         row_weights = row_weights.flatten()
+        sep = table.column[table.piece[SEP]]
         losses = []
         while step < a.table_steps and not run.expired():
             for g in opt.param_groups:
@@ -196,7 +204,14 @@ def main():
             target = torch.stack([it["table"] for it in chunk])
             z, att = model.logits(x, mask, attention=True, pos=pos, places=places, pix=pix)
             ce = F.cross_entropy(z.flatten(0, 1), target.flatten(), reduction="none").view(target.shape)
-            loss = (ce * row_weights).sum() / (row_weights.sum() * len(chunk))
+            w = row_weights.expand(len(chunk), -1)
+            if a.change_weight != 1:
+                t3 = target.view(len(chunk), model.lines, model.r)
+                changes = (t3[:, :len(COLOUR_NAMES), OBJECT_FIELDS["change"][0]] != sep).float()   # [B, colours]
+                w = w.clone().view_as(t3)
+                w[:, :len(COLOUR_NAMES), OBJECT_FIELDS["change"]] *= (1 + (a.change_weight - 1) * changes)[..., None]
+                w = w.flatten(1)
+            loss = (ce * w).sum() / (row_weights.sum() * len(chunk))
             if a.attend_weight:
                 # Where each colour's query looks, taught directly: its object's patches (the
                 # encoder reads colour per patch at 92%), so the value path only reads them out.

@@ -52,14 +52,14 @@ def main():
     stage("export", "export", "--encoder", enc, "--language", lang, "--align", align, "--out", bundle,
           "--budgets", "16:4x56,32:4x56", "--default-budget", 16)
     # The slot-table recipe (stages/slots.py): stage 2 (drills, then the table with line echo), the
-    # resampler reading token positions through its per-token MLP, with moment features and a glimpse of tokens and pixels (table, then
-    # answers and drills).
+    # resampler reading token positions through its per-token MLP, with moment features and a glimpse
+    # of tokens and pixels read late against early (table, then answers and drills).
     slang, sres, sbundle = (os.path.join(a.out, n) for n in ("slots", "resample", "sbundle"))
     stage("stage 2 language, slot table", "language", "--out", slang, "--tokenizer", TOKENIZER, "--slot-rows",
           "--line-tags", "--echo", "1,2,3,4", "--drill-steps", 1, "--drill-share", 0.2, "--max-steps", 2, "--batch", 2, "--hidden", 32, "--layers", 1, "--heads", 2, "--mlp", 64,
           "--curriculum-steps", 1, "--eval-per-task", 1, "--eval-every", 2, "--workers", 0)
     stage("stage 3 resampler", "resample", "--out", sres, "--cache", os.path.join(align, "cache.pt"), "--tokenizer",
-          TOKENIZER, "--language", slang, "--positions", "--moments", "--glimpse", 4, "--glimpse-pixels", "--shape-weight", 2, "--token-hidden", 16, "--width", 16, "--heads", 2, "--hidden", 32, "--table-steps", 2,
+          TOKENIZER, "--language", slang, "--positions", "--moments", "--glimpse", 4, "--glimpse-pixels", "--glimpse-time", "--shape-weight", 2, "--change-weight", 3, "--token-hidden", 16, "--width", 16, "--heads", 2, "--hidden", 32, "--table-steps", 2,
           "--table-batch", 4, "--drill-share", 0.5, "--answer-steps", 2, "--lm-after", 1, "--batch", 2, "--eval-every", 2)
     stage("export, slot table", "export", "--encoder", enc, "--language", slang, "--align", sres, "--out", sbundle,
           "--budgets", "16:4x56,32:4x56", "--default-budget", 16)
