@@ -20,6 +20,7 @@ import numpy as np
 import sentencepiece as spm
 import torch
 import torch.nn.functional as F
+from safetensors.torch import load_file
 
 from ..paths import PROMPTS
 from ..train.prompting import Templates
@@ -44,6 +45,21 @@ def load_cache(paths):
         if "pos" in it and "places" not in it:
             it["places"] = places_of(it)
     return train, held
+
+
+def init_state(path, model):
+    """The resampler state that --init names: a run's ckpt.pt, or a bundle folder's projector tensors
+    with `model`'s own word rows and tags (a bundle's rows are its LM's embeddings; the table phase
+    trains the word logits only). Run folders do not outlive a machine; the shipped bundles do."""
+    if not os.path.isdir(path):
+        return torch.load(path, weights_only=False)["resampler"]
+    tensors = load_file(os.path.join(path, "model.safetensors"))
+    st = {k[len("projector."):]: v.float() for k, v in tensors.items() if k.startswith("projector.")}
+    st["words"] = model.words.clone()
+    st.pop("tags", None)
+    if model.tags is not None:
+        st["tags"] = model.tags.clone()
+    return st
 
 
 def places_of(item):
@@ -115,7 +131,8 @@ def main():
     ap.add_argument("--glimpse-time", action="store_true",
                     help="with --glimpse: each line also reads its glimpse late against early (slots.Resampler gtime)")
     ap.add_argument("--init", default=None,
-                    help="start the table phase from this run's resampler (ckpt.pt; its parts, the new ones as initialised)")
+                    help="start the table phase from this run's resampler (ckpt.pt) or a bundle folder's slot_resampler "
+                         "(its word rows are not read); its parts, the new ones as initialised")
     ap.add_argument("--shape-weight", type=float, default=1.0,
                     help="table phase: weight of the object lines' shape rows in the word loss (the others 1) [1]")
     ap.add_argument("--change-weight", type=float, default=1.0,
@@ -163,7 +180,7 @@ def main():
                        moments=a.moments, glimpse=a.glimpse,
                        glimpse_pixels=cache[0]["pix"].shape[1] if a.glimpse_pixels else 0, glimpse_time=a.glimpse_time))
     if a.init and not state:
-        missing, unexpected = model.load_state_dict(torch.load(a.init, weights_only=False)["resampler"], strict=False)
+        missing, unexpected = model.load_state_dict(init_state(a.init, model), strict=False)
         if unexpected or any(not k.startswith(("gproj.", "gl1.", "gl2.", "gpix.", "gtime.")) for k in missing):
             raise SystemExit(f"--init {a.init}: a resampler of another shape (missing {missing}, unexpected {unexpected})")
     phase, step = (state["phase"], state["step"]) if state else ("table", 0)
