@@ -23,12 +23,9 @@ import numpy as np
 from ..paths import REPO
 from ..synth import build, render
 from ..synth.encode import write_mp4
+from ..synth.tasks import PRESENT_QUESTIONS
 from .facts import objects_of, scene_facts
 from .questions import open_questions, question_kind, says
-
-# object_existence's "present" questions: without options, any object in the clip answers them.
-PRESENT = ("Which of these objects appears in the video?", "Which of the following objects can be seen in the video?")
-
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -53,12 +50,12 @@ def main():
             facts = scene_facts(sc)
             if a.task_questions:
                 answers = [tans]
-                if tq in PRESENT:
+                if tq in PRESENT_QUESTIONS:
                     answers = [f"{c} {f['shape']}" for c, f in objects_of(facts)]
                 items.append({"video": path, "question": tq, "answer": answers, "kind": task, "family": True})
             for q, ans in open_questions(facts, rng):
                 if question_kind(q) not in ("describe", "background", "change", "jumps", "existence"):
-                    items.append({"video": path, "question": q, "answer": ans, "kind": question_kind(q)})
+                    items.append({"video": path, "question": q, "answer": [ans], "kind": question_kind(q)})
         lines = []
         for n, it in enumerate(items):
             req = {"id": n, "video": it["video"], "prompt": it["question"], "max_tokens": 24}
@@ -74,7 +71,7 @@ def main():
     per = {}
     for n, it in enumerate(items):
         it["reply"] = replies.get(n, "<none>")
-        it["right"] = any(says(it["reply"], ans) for ans in ([it["answer"]] if isinstance(it["answer"], str) else it["answer"]))
+        it["right"] = any(says(it["reply"], ans) for ans in it["answer"])
         per.setdefault(it["kind"], []).append(it["right"])
     for k, v in sorted(per.items()):
         print(f"{k:16s} {np.mean(v):6.1%}  ({sum(v)}/{len(v)})")

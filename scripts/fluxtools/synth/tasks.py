@@ -408,6 +408,11 @@ def counterfactual_inference(rng, cfg):
 
 
 # 11 ---------------------------------------------------------------------------------------
+# object_existence's questions about an object that is in the video (asked without options, any
+# object of the clip answers them: stages.openeval).
+PRESENT_QUESTIONS = ["Which of these objects appears in the video?", "Which of the following objects can be seen in the video?"]
+
+
 def object_existence(rng, cfg):
     sc = Scene(rng, cfg, 3.0)
     variant = pick(rng, ["present", "last", "later"])
@@ -428,8 +433,7 @@ def object_existence(rng, cfg):
             objs = objs[:-1]
         statics(sc, objs, paths)
         texts = [f"{c} {s}" for c, s in cand]
-        q = pick(rng, ["Which of these objects appears in the video?",
-                       "Which of the following objects can be seen in the video?"])
+        q = pick(rng, PRESENT_QUESTIONS)
         return sc, q, shuffled(rng, texts), texts[0], {}
     objs = sc.new_objects(int(rng.integers(3, 5)))
     statics(sc, objs, [])
