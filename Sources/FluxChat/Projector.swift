@@ -132,7 +132,7 @@ public final class Projector: @unchecked Sendable {
         case .slots(let s):
             f += [("heads", .int(s.heads)), ("rows_per_query", .int(s.rowsPerQuery)), ("queries", .int(s.queryCount)),
                   ("words", .int(s.words)), ("rows", .int(s.outputRows)), ("positions", .bool(s.readsPositions)),
-                  ("token_hidden", .int(s.tokenHidden)), ("moments", .bool(s.readsMoments)), ("glimpse", .int(s.glimpseWidth)), ("glimpse_pixels", .int(s.pixelWidth)), ("glimpse_time", .bool(s.readsGlimpseTime)), ("echo_columns", .array(s.echoColumns.map { .int($0) })),
+                  ("token_hidden", .int(s.tokenHidden)), ("moments", .bool(s.readsMoments)), ("glimpse", .int(s.glimpseWidth)), ("glimpse_pixels", .int(s.pixelWidth)), ("glimpse_time", .bool(s.readsGlimpseTime)), ("glimpse_place", .bool(s.readsPlace)), ("echo_columns", .array(s.echoColumns.map { .int($0) })),
                   ("phrase_groups", .int(s.phrases.count))]
         }
         return .object(f)

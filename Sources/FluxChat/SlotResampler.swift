@@ -58,6 +58,8 @@ public struct PhraseGroup: Sendable, Equatable {
 /// Optional `gpix.weight` [P, V] (needs the glimpse): each glimpse cell also reads its patch's pixels
 /// (the encoder's patch vector [V], `FluxViTOutput.keptPatches`), projected to the cell's P features.
 /// Optional `gtime.weight` [A, G] (needs the glimpse): each line also reads its glimpse late against early.
+/// Optional `pl1.weight` [Q, 9P], `pl1.bias` [Q], `pl2.weight` [A, Q], `ptime.weight` [A, Q], together
+/// (need the glimpse): each line also reads what is at its place in every frame (`placeGlimpse`).
 /// Config `echo_columns` (optional):
 /// the rows of these columns of each line are added to every row of that line, before the tags
 /// (slots.line_echo: any row of a line then names its object's shape and motion). Config `phrases`
@@ -88,6 +90,9 @@ struct SlotResampler: Sendable {
     /// [A, G]: the glimpse's hidden features of each frame, weighted by time, into the attention
     /// output, when the resampler reads its glimpse late against early.
     private let timeWeights: Tensor?
+    /// The place glimpse's MLP and its two projections into the attention output, when it has one.
+    private typealias PlaceWeights = (w1: Tensor, b1: Tensor, w2: Tensor, time: Tensor)
+    private let placeWeights: PlaceWeights?
 
     /// Hidden width T of the per-token MLP (0: none).
     var tokenHidden: Int { tokenMLP?.w1.rows ?? 0 }
@@ -103,6 +108,9 @@ struct SlotResampler: Sendable {
 
     /// Whether each line also reads its glimpse late against early (`gtime.weight`).
     var readsGlimpseTime: Bool { timeWeights != nil }
+
+    /// Whether each line also reads what is at its place in every frame (`pl1.weight`, ...).
+    var readsPlace: Bool { placeWeights != nil }
 
     /// Whether `callAsFunction` needs the tokens' positions.
     var readsPositions: Bool { positionWeights != nil }
@@ -165,7 +173,7 @@ struct SlotResampler: Sendable {
     private func glimpse(_ gw: GlimpseWeights, attention s: UnsafePointer<Float>, lines l: Int, tokens n: Int,
                          places: [Int], positions: UnsafePointer<Float>, projected: Tensor) -> Tensor {
         let p = gw.proj.rows, side = Self.glimpseSide, cells = side * side, h = side / 2
-        let frames = max(1, (0..<n).map { places[3 * $0] }.max().map { $0 + 1 } ?? 1)
+        let frames = Self.frameCount(places: places, tokens: n)
         var windows = [Float](repeating: 0, count: l * frames * cells * p)
         var weight = [Float](repeating: 0, count: l * frames)
         projected.withUnsafeBufferPointer { xp in
@@ -202,11 +210,7 @@ struct SlotResampler: Sendable {
             }
         }
         if let timeWeights {
-            var sum = [Float](repeating: 0, count: frames), count = sum
-            for i in 0..<n where places[3 * i] >= 0 {
-                sum[places[3 * i]] += positions[i * Self.positionFeatureCount]; count[places[3 * i]] += 1
-            }
-            let time = (0..<frames).map { sum[$0] / max(count[$0], 1) }
+            let time = Self.frameTimes(places: places, positions: positions, tokens: n, frames: frames)
             let perFrameTime = BLAS.linear(hidden, weight: timeWeights)
             for line in 0..<l {
                 for f in 0..<frames {
@@ -216,6 +220,80 @@ struct SlotResampler: Sendable {
             }
         }
         return Tensor(shape: [l, width], data: out)
+    }
+
+    /// Frames the tokens' places span (at least 1).
+    private static func frameCount(places: [Int], tokens n: Int) -> Int {
+        max(1, (0..<n).map { places[3 * $0] }.max().map { $0 + 1 } ?? 1)
+    }
+
+    /// Each frame's time in [-1, 1] (slots.frame_times): the mean t of its tokens' position features
+    /// [N, 5], 0 for a frame without tokens.
+    private static func frameTimes(places: [Int], positions: UnsafePointer<Float>, tokens n: Int, frames: Int) -> [Float] {
+        var sum = [Float](repeating: 0, count: frames), count = sum
+        for i in 0..<n where places[3 * i] >= 0 {
+            sum[places[3 * i]] += positions[i * positionFeatureCount]; count[places[3 * i]] += 1
+        }
+        return (0..<frames).map { sum[$0] / max(count[$0], 1) }
+    }
+
+    /// [L, A] place glimpses (slots.place_windows, then pl1 and GELU per frame): per line one centre
+    /// for the whole clip, the mean row and column of all tokens weighted by the squared attention `s`
+    /// [L, N] of the first head (rounded half to even); each frame's 3 x 3 window of the projected
+    /// tokens [N, P] around it, through GELU, pl1 and GELU; frames weighted by their share of the
+    /// window's kept tokens; pl2 of the weighted sum plus ptime of the sum weighted also by the frame's
+    /// time less the windows' mean time.
+    /// Why: the glimpse follows the line's colour, so it cannot see what replaces it late in the clip
+    /// (an object that turns green or disappears); the objects that change stay in place.
+    private func placeGlimpse(_ pw: PlaceWeights, attention s: UnsafePointer<Float>, lines l: Int, tokens n: Int,
+                              places: [Int], positions: UnsafePointer<Float>, projected: Tensor) -> Tensor {
+        let p = projected.lastDim, side = Self.glimpseSide, cells = side * side, h = side / 2
+        let frames = Self.frameCount(places: places, tokens: n)
+        var windows = [Float](repeating: 0, count: l * frames * cells * p)
+        var weight = [Float](repeating: 0, count: l * frames)
+        projected.withUnsafeBufferPointer { xp in
+            for line in 0..<l {
+                var m2 = 0.0, sy = 0.0, sx = 0.0
+                for i in 0..<n where places[3 * i] >= 0 {
+                    let a = Double(s[line * n + i]), w = a * a
+                    m2 += w; sy += w * Double(places[3 * i + 1]); sx += w * Double(places[3 * i + 2])
+                }
+                let cy = (sy / max(m2, 1e-12)).rounded(.toNearestOrEven), cx = (sx / max(m2, 1e-12)).rounded(.toNearestOrEven)
+                var count = [Float](repeating: 0, count: frames)
+                for i in 0..<n where places[3 * i] >= 0 {
+                    let f = places[3 * i]
+                    let dy = Double(places[3 * i + 1]) - cy, dx = Double(places[3 * i + 2]) - cx
+                    guard abs(dy) <= Double(h), abs(dx) <= Double(h) else { continue }
+                    let base = ((line * frames + f) * cells + (Int(dy) + h) * side + Int(dx) + h) * p
+                    for c in 0..<p { windows[base + c] += xp[i * p + c] }
+                    count[f] += 1
+                }
+                let total = max(count.reduce(0, +), 1)
+                for f in 0..<frames { weight[line * frames + f] = count[f] / total }
+            }
+        }
+        var hidden = Tensor(shape: [l * frames, cells * p], data: windows)
+        hidden.withUnsafeMutableBufferPointer { if let q = $0.baseAddress { Ops.geluErf(q, count: $0.count) } }
+        hidden = BLAS.linear(hidden, weight: pw.w1, bias: pw.b1)
+        hidden.withUnsafeMutableBufferPointer { if let q = $0.baseAddress { Ops.geluErf(q, count: $0.count) } }
+        let g = hidden.lastDim
+        let time = Self.frameTimes(places: places, positions: positions, tokens: n, frames: frames)
+        var pooled = [Float](repeating: 0, count: l * g), timed = pooled
+        for line in 0..<l {
+            var mean: Float = 0
+            for f in 0..<frames { mean += weight[line * frames + f] * time[f] }
+            for f in 0..<frames {
+                let w = weight[line * frames + f], wt = w * (time[f] - mean), row = (line * frames + f) * g
+                guard w != 0 else { continue }
+                for c in 0..<g {
+                    pooled[line * g + c] += w * hidden.data[row + c]
+                    timed[line * g + c] += wt * hidden.data[row + c]
+                }
+            }
+        }
+        var out = BLAS.linear(Tensor(shape: [l, g], data: pooled), weight: pw.w2)
+        Self.add(&out, BLAS.linear(Tensor(shape: [l, g], data: timed), weight: pw.time))
+        return out
     }
 
     /// [L, 13] per line (slots.moment_features): from one head's attention [L, N] and the tokens'
@@ -355,6 +433,20 @@ struct SlotResampler: Sendable {
             guard !glimpsePresent.isEmpty else { throw bad("tensor '\(prefix)gtime.weight' needs the glimpse ('\(prefix)gproj.weight', gl1, gl2)") }
             try expect("gtime.weight", [a, try shape("gl1.weight", rank: 2)[0]], "queries' width x glimpse hidden")
         }
+        let placeNames = ["pl1.weight", "pl1.bias", "pl2.weight", "ptime.weight"]
+        let placePresent = placeNames.filter { weights.tensors[prefix + $0] != nil }
+        if !placePresent.isEmpty {
+            guard placePresent.count == placeNames.count else {
+                let missing = placeNames.filter { !placePresent.contains($0) }.map { "'\(prefix)\($0)'" }.joined(separator: ", ")
+                throw bad("the place glimpse needs \(missing) beside '\(prefix)\(placePresent[0])' (pl1, pl2 and ptime)")
+            }
+            guard !glimpsePresent.isEmpty else { throw bad("tensor '\(prefix)pl1.weight' needs the glimpse ('\(prefix)gproj.weight', gl1, gl2)") }
+            let q = try shape("pl1.weight", rank: 2)[0], gp = try shape("gproj.weight", rank: 2)[0]
+            try expect("pl1.weight", [q, Self.glimpseSide * Self.glimpseSide * gp], "place hidden x 9 cells of glimpse features")
+            try expect("pl1.bias", [q], "place hidden")
+            try expect("pl2.weight", [a, q], "queries' width x place hidden")
+            try expect("ptime.weight", [a, q], "queries' width x place hidden")
+        }
         guard echoColumns.allSatisfy({ (0..<rowsPerQuery).contains($0) }), Set(echoColumns).count == echoColumns.count else {
             throw bad("config echo_columns \(echoColumns) must be distinct columns in 0..<rows_per_query \(rowsPerQuery)")
         }
@@ -397,6 +489,9 @@ struct SlotResampler: Sendable {
                try weights.tensor(prefix + "gl2.weight"), try weights.tensor(prefix + "gl2.bias"))
         pixelWeights = hasPix ? try weights.tensor(prefix + "gpix.weight") : nil
         timeWeights = hasTime ? try weights.tensor(prefix + "gtime.weight") : nil
+        placeWeights = placePresent.isEmpty ? nil
+            : (try weights.tensor(prefix + "pl1.weight"), try weights.tensor(prefix + "pl1.bias"),
+               try weights.tensor(prefix + "pl2.weight"), try weights.tensor(prefix + "ptime.weight"))
     }
 
     /// Tokens [N, C] (N >= 1) and, when `readsPositions`, their position features [N, 5] (and, with a
@@ -459,8 +554,13 @@ struct SlotResampler: Sendable {
                                     var cells = BLAS.linear(tokens, weight: gw.proj, bias: gw.projB)
                                     if let pixelWeights, let pixels { Self.add(&cells, BLAS.linear(pixels, weight: pixelWeights)) }
                                     glimpses = positions.withUnsafeBufferPointer {
-                                        glimpse(gw, attention: sp.baseAddress!, lines: l, tokens: n, places: places,
-                                                positions: $0.baseAddress!, projected: cells)
+                                        var out = glimpse(gw, attention: sp.baseAddress!, lines: l, tokens: n, places: places,
+                                                          positions: $0.baseAddress!, projected: cells)
+                                        if let pw = placeWeights {
+                                            Self.add(&out, placeGlimpse(pw, attention: sp.baseAddress!, lines: l, tokens: n, places: places,
+                                                                        positions: $0.baseAddress!, projected: cells))
+                                        }
+                                        return out
                                     }
                                 }
                                 BLAS.gemm(m: l, n: d, k: n, a: sp.baseAddress!, lda: n, b: vp.baseAddress! + j * d, ldb: a,

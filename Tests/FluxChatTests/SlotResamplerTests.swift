@@ -189,7 +189,7 @@ final class SlotResamplerTests: XCTestCase {
         for field in [#""token_hidden":10"#, #""moments":true"#, #""echo_columns":[1]"#] {
             XCTAssertTrue(p.summary.encoded.contains(field), p.summary.encoded)
         }
-        XCTAssertTrue(try resampler().summary.encoded.contains(#""token_hidden":0,"moments":false,"glimpse":0,"glimpse_pixels":0,"glimpse_time":false,"echo_columns":[]"#))
+        XCTAssertTrue(try resampler().summary.encoded.contains(#""token_hidden":0,"moments":false,"glimpse":0,"glimpse_pixels":0,"glimpse_time":false,"glimpse_place":false,"echo_columns":[]"#))
         let diff = try maxDiff(p)
         XCTAssertLessThan(diff, 1e-4, "max abs diff \(diff)")
         XCTAssertGreaterThan(try maxDiff(resampler(Self.fullFixture)), 1e-2, "without echo")

@@ -139,6 +139,9 @@ def main():
                          "resampler's rows, or for --oracle-share of the items the true table")
     ap.add_argument("--tokenizer", default=None, help="with --table: the tiny tokenizer.model of its table ids")
     ap.add_argument("--mc-share", type=float, default=0.25, help="items that are multiple choice [0.25]")
+    ap.add_argument("--event-share", type=float, default=0.0,
+                    help="chats that start with the clip's event questions (what changes, which object appears, "
+                         "disappears, stays; smol.train.turns_of) [0]")
     ap.add_argument("--oracle-share", type=float, default=0.3, help="with --table: items read from the true table [0.3]")
     ap.add_argument("--max-minutes", type=float, default=60)
     ap.add_argument("--max-steps", type=int, default=None)
@@ -207,7 +210,7 @@ def main():
         for _ in range(a.batch):
             it = cache[int(rng.integers(0, len(cache)))]
             model.focus(it, int(rng.integers(a.budget // 2, a.budget + 1)), rng)
-            turns, options = turns_of(it, rng, pick_kind(rng, it["task"], a.mc_share))
+            turns, options = turns_of(it, rng, pick_kind(rng, it["task"], a.mc_share), a.event_share)
             seqs.append(model.sequence(it, turns, options))
         loss = model.loss(seqs)
         opt.zero_grad()

@@ -23,16 +23,22 @@ from ..synth import CAPTION_TASK
 from ..bundle import pool_avg2
 from ..stages.align import Projector, build_cache, load_encoder
 from ..stages.common import Run, cosine_lr, load_weights, save_weights
-from ..stages.questions import open_questions, question_kind, says
+from ..stages.facts import objects_of
+from ..stages.questions import event_questions, open_questions, question_kind, says
 from . import chatml
 
 PERCEPTION = ["moving_direction", "moving_attribute", "moving_count", "object_existence", "state_change"]
 
 
-def turns_of(item, rng, kind):
+def turns_of(item, rng, kind, events=0.0):
     """(turns [(question, answer)], options or None) for a cached clip: 'chat' (1-6 open questions
-    about it as follow-up turns), 'open_task' (the task's own question without options), 'mc'
-    (with options) or 'describe'."""
+    about it as follow-up turns; with probability `events` the clip's event questions come first,
+    questions.event_questions), 'open_task' (the task's own question without options), 'mc'
+    (with options) or 'describe'.
+
+    Why `events`: a chat draws 1-6 of a clip's 10-20 questions, so the one that asks which object
+    appears came up in few chats, and the reader named another object where the table said which
+    (session 18)."""
     if kind == "mc":
         return [(item["q"], item["ans"])], item["cands"]
     if kind == "open_task":
@@ -42,7 +48,11 @@ def turns_of(item, rng, kind):
         return [qs[-1]], None
     qs = qs[:-1]  # descriptions are their own kind: long targets would crowd the short answers out
     order = rng.permutation(len(qs))[:int(rng.integers(1, 7))]
-    return [qs[int(i)] for i in order], None
+    turns = [qs[int(i)] for i in order]
+    if events and rng.random() < events:
+        first = event_questions(objects_of(item["facts"]), lambda xs: xs[int(rng.integers(0, len(xs)))])
+        turns = first + [t for t in turns if t[0] not in {q for q, _ in first}]
+    return turns, None
 
 
 def pick_kind(rng, task, mc=0.25):

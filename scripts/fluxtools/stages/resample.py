@@ -128,6 +128,8 @@ def main():
                     help="with --positions: each line also reads the 3 x 3 tokens around its object, each projected to this many features (slots.glimpse_windows; 0: none) [0]")
     ap.add_argument("--glimpse-pixels", action="store_true",
                     help="with --glimpse: each glimpse cell also reads its patch's pixels (the cache's `pix`, align of session 16 or later)")
+    ap.add_argument("--glimpse-place", action="store_true",
+                    help="with --glimpse: each line also reads what is at its place in every frame, and how it differs late from early (slots.place_windows)")
     ap.add_argument("--glimpse-time", action="store_true",
                     help="with --glimpse: each line also reads its glimpse late against early (slots.Resampler gtime)")
     ap.add_argument("--init", default=None,
@@ -138,6 +140,9 @@ def main():
     ap.add_argument("--change-weight", type=float, default=1.0,
                     help="table phase: weight of the change rows of the objects that change (most objects do not, and "
                          "their ', ,' rows outweigh the rare changes) [1]")
+    ap.add_argument("--mover-weight", type=float, default=1.0,
+                    help="table phase: weight of the motion rows of the objects that move (most objects stay still, and "
+                         "the table read 'stays still' for a third of the movers on whole views; session 19) [1]")
     ap.add_argument("--table-steps", type=int, default=3000)
     ap.add_argument("--table-batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=1e-3)
@@ -164,6 +169,8 @@ def main():
         raise SystemExit("--glimpse-pixels needs --glimpse (the pixels are read in the glimpse's cells)")
     if a.glimpse_time and not a.glimpse:
         raise SystemExit("--glimpse-time needs --glimpse (it weighs the glimpse's frames by their time)")
+    if a.glimpse_place and not a.glimpse:
+        raise SystemExit("--glimpse-place needs --glimpse (its windows are projected as the glimpse's cells)")
     run = Run(a.out, a.max_minutes)
     cache, held = load_cache(a.cache)
     sp = spm.SentencePieceProcessor(model_file=a.tokenizer)
@@ -178,10 +185,10 @@ def main():
     model = (Resampler.of(state["resampler"], a.heads, state.get("echo", ())) if state else
              Resampler(c, a.width, a.heads, a.hidden, words, positions=a.positions, token_hidden=a.token_hidden,
                        moments=a.moments, glimpse=a.glimpse,
-                       glimpse_pixels=cache[0]["pix"].shape[1] if a.glimpse_pixels else 0, glimpse_time=a.glimpse_time))
+                       glimpse_pixels=cache[0]["pix"].shape[1] if a.glimpse_pixels else 0, glimpse_time=a.glimpse_time, glimpse_place=a.glimpse_place))
     if a.init and not state:
         missing, unexpected = model.load_state_dict(init_state(a.init, model), strict=False)
-        if unexpected or any(not k.startswith(("gproj.", "gl1.", "gl2.", "gpix.", "gtime.")) for k in missing):
+        if unexpected or any(not k.startswith(("gproj.", "gl1.", "gl2.", "gpix.", "gtime.", "pl1.", "pl2.", "ptime.")) for k in missing):
             raise SystemExit(f"--init {a.init}: a resampler of another shape (missing {missing}, unexpected {unexpected})")
     phase, step = (state["phase"], state["step"]) if state else ("table", 0)
     llm = None
@@ -211,7 +218,7 @@ def main():
         row_weights = torch.ones(model.lines, model.r)
         row_weights[:len(COLOUR_NAMES), OBJECT_FIELDS["shape"]] = a.shape_weight
         row_weights = row_weights.flatten()
-        sep = table.column[table.piece[SEP]]
+        sep, still = table.column[table.piece[SEP]], table.column[table.piece["stays"]]
         losses = []
         while step < a.table_steps and not run.expired():
             for g in opt.param_groups:
@@ -222,11 +229,14 @@ def main():
             z, att = model.logits(x, mask, attention=True, pos=pos, places=places, pix=pix)
             ce = F.cross_entropy(z.flatten(0, 1), target.flatten(), reduction="none").view(target.shape)
             w = row_weights.expand(len(chunk), -1)
-            if a.change_weight != 1:
+            if a.change_weight != 1 or a.mover_weight != 1:
                 t3 = target.view(len(chunk), model.lines, model.r)
-                changes = (t3[:, :len(COLOUR_NAMES), OBJECT_FIELDS["change"][0]] != sep).float()   # [B, colours]
+                obj = t3[:, :len(COLOUR_NAMES)]
+                changes = (obj[..., OBJECT_FIELDS["change"][0]] != sep).float()   # [B, colours]
+                movers = ((obj[..., OBJECT_FIELDS["motion"][0]] != sep) & (obj[..., OBJECT_FIELDS["motion"][0]] != still)).float()
                 w = w.clone().view_as(t3)
                 w[:, :len(COLOUR_NAMES), OBJECT_FIELDS["change"]] *= (1 + (a.change_weight - 1) * changes)[..., None]
+                w[:, :len(COLOUR_NAMES), OBJECT_FIELDS["motion"]] *= (1 + (a.mover_weight - 1) * movers)[..., None]
                 w = w.flatten(1)
             loss = (ce * w).sum() / (row_weights.sum() * len(chunk))
             if a.attend_weight:

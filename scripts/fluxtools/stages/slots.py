@@ -223,29 +223,60 @@ def glimpse_windows(x, att, places, frames):
     Why: an object's shape is in the pixels of the 2-3 patches it covers, not in any one token
     (a probe of single encoder tokens reads it at 28%, of 3 x 3 tokens centred on the object 59%;
     session 13), and attention averages tokens without their layout."""
-    b, n, p = x.shape
-    lines = att.shape[1]
     valid = places[..., 0] >= 0
-    f = places[..., 0].clamp(min=0)
-    onehot = F.one_hot(f, frames).to(x.dtype) * valid[..., None]              # [B, N, T]
+    onehot = F.one_hot(places[..., 0].clamp(min=0), frames).to(x.dtype) * valid[..., None]   # [B, N, T]
     a = att.detach()
     w = a * a
     mass = (w @ onehot).clamp(min=1e-12)                                      # [B, L, T]
     rows, cols = places[..., 1].to(x.dtype), places[..., 2].to(x.dtype)
     cy = ((w * rows[:, None]) @ onehot / mass).round()
     cx = ((w * cols[:, None]) @ onehot / mass).round()
-    fi = f[:, None, :].expand(b, lines, n)
-    dy = rows[:, None] - torch.gather(cy, 2, fi)                              # [B, L, N]
-    dx = cols[:, None] - torch.gather(cx, 2, fi)
+    win, _ = windows_at(x, cy, cx, places, frames)
+    weight = a @ onehot
+    return win, weight / weight.sum(-1, keepdim=True).clamp(min=1e-12)
+
+
+def windows_at(x, cy, cx, places, frames):
+    """x [B, N, P] laid out around the centres cy, cx [B, L, T] (a row and column per line and frame):
+    windows [B, L, T, 9 * P] whose cell (dy, dx) holds the token at that offset from its frame's
+    centre (zeros where none was kept), and inside [B, L, N] (the token is in its line's window)."""
+    b, n, p = x.shape
+    lines = cy.shape[1]
+    valid = places[..., 0] >= 0
+    fi = places[..., 0].clamp(min=0)[:, None, :].expand(b, lines, n)
+    dy = places[..., 1].to(x.dtype)[:, None] - torch.gather(cy, 2, fi)        # [B, L, N]
+    dx = places[..., 2].to(x.dtype)[:, None] - torch.gather(cx, 2, fi)
     h = GLIMPSE_SIDE // 2
     inside = (dy.abs() <= h) & (dx.abs() <= h) & valid[:, None]
     cell = ((dy + h) * GLIMPSE_SIDE + dx + h).long()
     slot = torch.where(inside, fi * GLIMPSE_CELLS + cell, torch.full_like(cell, frames * GLIMPSE_CELLS))
     win = torch.zeros(b, lines, frames * GLIMPSE_CELLS + 1, p, dtype=x.dtype)
     win = win.scatter_add(2, slot[..., None].expand(b, lines, n, p), x[:, None].expand(b, lines, n, p))
-    weight = a @ onehot
-    weight = weight / weight.sum(-1, keepdim=True).clamp(min=1e-12)
-    return win[:, :, :-1].reshape(b, lines, frames, GLIMPSE_CELLS * p), weight
+    return win[:, :, :-1].reshape(b, lines, frames, GLIMPSE_CELLS * p), inside
+
+
+def place_windows(x, att, places, frames):
+    """The tokens at each line's place, frame by frame: x [B, N, P] (projected tokens), att [B, L, N]
+    (a head's attention), places [B, N, 3] -> windows [B, L, T, 9 * P] and frame weights [B, L, T]
+    (each frame's share of the window's kept tokens). Unlike glimpse_windows the centre is one for the
+    whole clip: the mean row and column of all the tokens weighted by the squared attention (rounded
+    to a patch), so each frame's window shows what is at that place then, the line's colour or not.
+
+    Why: glimpse_windows follows the line's colour, so it cannot see what replaces it: an object
+    that turns green leaves the red line's head nothing to look at late in the clip, and one that
+    disappears leaves the background, which the head does not attend to (session 18: the table named
+    the change of the objects that change 55% of the time). The objects that change stay still."""
+    valid = places[..., 0] >= 0
+    onehot = F.one_hot(places[..., 0].clamp(min=0), frames).to(x.dtype) * valid[..., None]   # [B, N, T]
+    a = att.detach()
+    w = a * a * valid[:, None].to(x.dtype)
+    mass = w.sum(-1, keepdim=True).clamp(min=1e-12)                           # [B, L, 1]
+    rows, cols = places[..., 1].to(x.dtype), places[..., 2].to(x.dtype)
+    cy = ((w * rows[:, None]).sum(-1, keepdim=True) / mass).round().expand(-1, -1, frames)
+    cx = ((w * cols[:, None]).sum(-1, keepdim=True) / mass).round().expand(-1, -1, frames)
+    win, inside = windows_at(x, cy, cx, places, frames)
+    count = inside.to(x.dtype) @ onehot                                       # [B, L, T]
+    return win, count / count.sum(-1, keepdim=True).clamp(min=1)
 
 
 def phrase_groups(table):
@@ -311,10 +342,11 @@ class Resampler(nn.Module):
     `glimpse`, each line also reads glimpse_windows of its first head (table shape 22% -> 46%, session
     13); with `glimpse_pixels` (the encoder's patch-vector length), each glimpse cell also reads its
     patch's pixels; with `glimpse_time`, each line also reads how its glimpse differs late from
-    early (gtime). Mirrors Swift's Projector "slot_resampler"."""
+    early (gtime); with `glimpse_place`, each line also reads place_windows (pl1, pl2, ptime). Mirrors Swift's Projector "slot_resampler"."""
 
     def __init__(self, c, width, heads, hidden, words, lines=LINES, rows=R, tags=None, positions=False,
-                 token_hidden=0, echo=(), moments=False, phrases=(), glimpse=0, glimpse_pixels=0, glimpse_time=False):
+                 token_hidden=0, echo=(), moments=False, phrases=(), glimpse=0, glimpse_pixels=0, glimpse_time=False,
+                 glimpse_place=False):
         super().__init__()
         self.echo = tuple(echo)  # line_echo's columns (the stage-2 LM's)
         self.phrases = list(phrases)  # phrase_groups (the bundle config's `phrases`)
@@ -360,6 +392,15 @@ class Resampler(nn.Module):
         self.gtime = nn.Linear(hidden, width, bias=False) if glimpse and glimpse_time else None
         if self.gtime is not None:
             nn.init.zeros_(self.gtime.weight)
+        # place_windows of the first head through their own MLP (pl1, pl2), and the same hidden
+        # features weighted by each frame's time less the windows' mean time (ptime): what is at the
+        # line's place, and how it differs late from early. pl2 and ptime start at zero.
+        self.pl1 = nn.Linear(GLIMPSE_CELLS * glimpse, hidden) if glimpse and glimpse_place else None
+        self.pl2 = nn.Linear(hidden, width, bias=False) if glimpse and glimpse_place else None
+        self.ptime = nn.Linear(hidden, width, bias=False) if glimpse and glimpse_place else None
+        if self.pl1 is not None:
+            nn.init.zeros_(self.pl2.weight)
+            nn.init.zeros_(self.ptime.weight)
         self.fc1 = nn.Linear(width, hidden)
         self.fc2 = nn.Linear(hidden, rows * words.shape[0])
         self.register_buffer("words", words.detach().float().clone())  # [W, D]; the LM's rows, not trained here
@@ -394,6 +435,12 @@ class Resampler(nn.Module):
             o = o + (weight[..., None] * self.gl2(hid)).sum(2)                 # gl2: [B, L, T, width]
             if self.gtime is not None:
                 o = o + ((weight * frame_times(pos, places, frames)[:, None])[..., None] * self.gtime(hid)).sum(2)
+            if self.pl1 is not None:
+                win, weight = place_windows(cells, att[:, 0], places, frames)
+                hid = F.gelu(self.pl1(F.gelu(win)))                            # [B, L, T, hidden]
+                t = frame_times(pos, places, frames)[:, None]                 # [B, 1, T]
+                t = t - (weight * t).sum(-1, keepdim=True)                    # centred on the windows' mean time
+                o = o + self.pl2((weight[..., None] * hid).sum(2)) + self.ptime(((weight * t)[..., None] * hid).sum(2))
         if self.mom is None:
             z = self.fc2(F.gelu(self.fc1(o)))
         else:
@@ -423,7 +470,8 @@ class Resampler(nn.Module):
                 state.get("tags"), "kp.weight" in state,
                 state["tok1.weight"].shape[0] if "tok1.weight" in state else 0, echo, "mom.weight" in state, phrases,
                 state["gproj.weight"].shape[0] if "gproj.weight" in state else 0,
-                state["gpix.weight"].shape[1] if "gpix.weight" in state else 0, "gtime.weight" in state)
+                state["gpix.weight"].shape[1] if "gpix.weight" in state else 0, "gtime.weight" in state,
+                "pl1.weight" in state)
         m.load_state_dict(state)
         return m
 

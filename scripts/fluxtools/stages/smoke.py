@@ -53,13 +53,13 @@ def main():
           "--budgets", "16:4x56,32:4x56", "--default-budget", 16)
     # The slot-table recipe (stages/slots.py): stage 2 (drills, then the table with line echo), the
     # resampler reading token positions through its per-token MLP, with moment features and a glimpse
-    # of tokens and pixels read late against early (table, then answers and drills).
+    # of tokens and pixels read late against early, a glimpse of its place (table, then answers and drills).
     slang, sres, sbundle = (os.path.join(a.out, n) for n in ("slots", "resample", "sbundle"))
     stage("stage 2 language, slot table", "language", "--out", slang, "--tokenizer", TOKENIZER, "--slot-rows",
           "--line-tags", "--echo", "1,2,3,4", "--drill-steps", 1, "--drill-share", 0.2, "--max-steps", 2, "--batch", 2, "--hidden", 32, "--layers", 1, "--heads", 2, "--mlp", 64,
           "--curriculum-steps", 1, "--eval-per-task", 1, "--eval-every", 2, "--workers", 0)
     stage("stage 3 resampler", "resample", "--out", sres, "--cache", os.path.join(align, "cache.pt"), "--tokenizer",
-          TOKENIZER, "--language", slang, "--positions", "--moments", "--glimpse", 4, "--glimpse-pixels", "--glimpse-time", "--shape-weight", 2, "--change-weight", 3, "--token-hidden", 16, "--width", 16, "--heads", 2, "--hidden", 32, "--table-steps", 2,
+          TOKENIZER, "--language", slang, "--positions", "--moments", "--glimpse", 4, "--glimpse-pixels", "--glimpse-time", "--glimpse-place", "--shape-weight", 2, "--change-weight", 3, "--mover-weight", 3, "--token-hidden", 16, "--width", 16, "--heads", 2, "--hidden", 32, "--table-steps", 2,
           "--table-batch", 4, "--drill-share", 0.5, "--answer-steps", 2, "--lm-after", 1, "--batch", 2, "--eval-every", 2)
     stage("export, slot table", "export", "--encoder", enc, "--language", slang, "--align", sres, "--out", sbundle,
           "--budgets", "16:4x56,32:4x56", "--default-budget", 16)
@@ -74,7 +74,7 @@ def main():
     stage("smol tables", "table", "--resampler", sres, "--tokenizer", TOKENIZER, "--cache", os.path.join(align, "cache.pt"),
           "--views", 4, "--out", tables, package="smol")
     stage("smol adapter, slot table", "adapt", "--out", adapt, "--gguf", gguf, "--table", tables, "--tokenizer", TOKENIZER,
-          "--max-steps", 2, "--batch", 2, "--eval-clips", 2, "--eval-every", 2, package="smol")
+          "--max-steps", 2, "--batch", 2, "--event-share", 0.5, "--eval-clips", 2, "--eval-every", 2, package="smol")
     stage("smol adapter weights", "adapt", "--out", adapt, "--gguf", gguf, "--table", tables, "--tokenizer", TOKENIZER,
           "--save-weights", os.path.join(a.out, "adapter.safetensors"), package="smol")
     stage("export, smol slot table", "export", "--encoder", enc, "--table", sres, "--tokenizer", TOKENIZER, "--gguf", gguf,
