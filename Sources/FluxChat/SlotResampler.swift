@@ -163,63 +163,116 @@ struct SlotResampler: Sendable {
 
     /// [L, A] glimpses (slots.glimpse_windows, then gl2(GELU(gl1(GELU(window)))), frames weighted):
     /// per line and frame, the centre is the mean row and column of the frame's tokens weighted by the
-    /// squared attention `s` [L, N] of the first head, rounded half to even as torch.round; a 3 x 3
-    /// window of the projected tokens [N, P] at their offsets from it (zeros where none was kept); each
-    /// frame's window through the MLP, weighted by the head's share of attention in that frame; with
-    /// `timeWeights`, also gtime(hidden) weighted by that share times the frame's time (the mean t
-    /// of its tokens' `positions` [N, 5]: slots.frame_times).
+    /// squared attention `s` [L, N] of the first head, rounded half to even as torch.round; each
+    /// frame's window (`windowFeatures`) through the MLP, weighted by the head's share of attention in
+    /// that frame; with `timeWeights`, also gtime(hidden) weighted by that share times the frame's
+    /// `time` (slots.frame_times).
     /// Why: shape is in the layout of an object's 2-3 patches, which attention's average loses; a
     /// change (grows, shrinks, appears, turns red) is the order of the windows, which the sum loses.
     private func glimpse(_ gw: GlimpseWeights, attention s: UnsafePointer<Float>, lines l: Int, tokens n: Int,
-                         places: [Int], positions: UnsafePointer<Float>, projected: Tensor) -> Tensor {
-        let p = gw.proj.rows, side = Self.glimpseSide, cells = side * side, h = side / 2
-        let frames = Self.frameCount(places: places, tokens: n)
-        var windows = [Float](repeating: 0, count: l * frames * cells * p)
+                         places: [Int], frames: Int, time: [Float], projected: Tensor) -> Tensor {
+        var centres = [(Double, Double)](repeating: (0, 0), count: l * frames)
         var weight = [Float](repeating: 0, count: l * frames)
+        for line in 0..<l {
+            var m2 = [Double](repeating: 0, count: frames), sy = m2, sx = m2, m1 = m2
+            for i in 0..<n where places[3 * i] >= 0 {
+                let f = places[3 * i], a = Double(s[line * n + i]), w = a * a
+                m2[f] += w; sy[f] += w * Double(places[3 * i + 1]); sx[f] += w * Double(places[3 * i + 2]); m1[f] += a
+            }
+            let total = max(m1.reduce(0, +), 1e-12)
+            for f in 0..<frames {
+                centres[line * frames + f] = ((sy[f] / max(m2[f], 1e-12)).rounded(.toNearestOrEven),
+                                              (sx[f] / max(m2[f], 1e-12)).rounded(.toNearestOrEven))
+                weight[line * frames + f] = Float(m1[f] / total)
+            }
+        }
+        let hidden = Self.windowFeatures(projected: projected, centres: centres, lines: l, frames: frames, tokens: n,
+                                         places: places, w1: gw.w1, b1: gw.b1).hidden
+        var out = Self.weightedSum(BLAS.linear(hidden, weight: gw.w2, bias: gw.b2), weight, lines: l, frames: frames)
+        if let timeWeights {
+            let timed = (0..<(l * frames)).map { weight[$0] * time[$0 % frames] }
+            Self.add(&out, Self.weightedSum(BLAS.linear(hidden, weight: timeWeights), timed, lines: l, frames: frames))
+        }
+        return out
+    }
+
+    /// [L, A] place glimpses (slots.place_windows, then pl1 and GELU per frame): per line one centre
+    /// for the whole clip, the mean row and column of all tokens weighted by the squared attention `s`
+    /// [L, N] of the first head (rounded half to even); each frame's window (`windowFeatures`, pl1),
+    /// frames weighted by their share of the window's kept tokens; pl2 of the weighted sum plus ptime
+    /// of the sum weighted also by the frame's `time` less the windows' mean time.
+    /// Why: the glimpse follows the line's colour, so it cannot see what replaces it late in the clip
+    /// (an object that turns green or disappears); the objects that change stay in place.
+    private func placeGlimpse(_ pw: PlaceWeights, attention s: UnsafePointer<Float>, lines l: Int, tokens n: Int,
+                              places: [Int], frames: Int, time: [Float], projected: Tensor) -> Tensor {
+        var centres = [(Double, Double)](repeating: (0, 0), count: l * frames)
+        for line in 0..<l {
+            var m2 = 0.0, sy = 0.0, sx = 0.0
+            for i in 0..<n where places[3 * i] >= 0 {
+                let a = Double(s[line * n + i]), w = a * a
+                m2 += w; sy += w * Double(places[3 * i + 1]); sx += w * Double(places[3 * i + 2])
+            }
+            let centre = ((sy / max(m2, 1e-12)).rounded(.toNearestOrEven), (sx / max(m2, 1e-12)).rounded(.toNearestOrEven))
+            for f in 0..<frames { centres[line * frames + f] = centre }
+        }
+        let (hidden, counts) = Self.windowFeatures(projected: projected, centres: centres, lines: l, frames: frames, tokens: n,
+                                                   places: places, w1: pw.w1, b1: pw.b1)
+        var weight = counts, timed = counts
+        for line in 0..<l {
+            let row = line * frames
+            let total = max(counts[row..<(row + frames)].reduce(0, +), 1)
+            for f in 0..<frames { weight[row + f] = counts[row + f] / total }
+            var mean: Float = 0
+            for f in 0..<frames { mean += weight[row + f] * time[f] }
+            for f in 0..<frames { timed[row + f] = weight[row + f] * (time[f] - mean) }
+        }
+        // pl2 and ptime are linear: pool the hidden features first ([L, G] products, not [L x T, G]).
+        var out = BLAS.linear(Self.weightedSum(hidden, weight, lines: l, frames: frames), weight: pw.w2)
+        Self.add(&out, BLAS.linear(Self.weightedSum(hidden, timed, lines: l, frames: frames), weight: pw.time))
+        return out
+    }
+
+    /// The 3 x 3 windows of the projected tokens [N, P] around each line's centre in each frame
+    /// (`centres` [L x T] (row, column)): cell (dy, dx) holds the token at that offset from its
+    /// frame's centre, zeros where none was kept; laid out [L x T, 9P] and through GELU, `w1`, `b1`
+    /// and GELU (slots.windows_at, then a glimpse's first layer); and how many tokens each holds.
+    private static func windowFeatures(projected: Tensor, centres: [(Double, Double)], lines l: Int, frames: Int, tokens n: Int,
+                                       places: [Int], w1: Tensor, b1: Tensor) -> (hidden: Tensor, counts: [Float]) {
+        let p = projected.lastDim, side = glimpseSide, cells = side * side, h = Double(side / 2)
+        var windows = [Float](repeating: 0, count: l * frames * cells * p)
+        var counts = [Float](repeating: 0, count: l * frames)
         projected.withUnsafeBufferPointer { xp in
             for line in 0..<l {
-                var m2 = [Double](repeating: 0, count: frames), sy = m2, sx = m2, m1 = m2
                 for i in 0..<n where places[3 * i] >= 0 {
-                    let f = places[3 * i], a = Double(s[line * n + i]), w = a * a
-                    m2[f] += w; sy[f] += w * Double(places[3 * i + 1]); sx[f] += w * Double(places[3 * i + 2]); m1[f] += a
-                }
-                let cy = (0..<frames).map { (sy[$0] / max(m2[$0], 1e-12)).rounded(.toNearestOrEven) }
-                let cx = (0..<frames).map { (sx[$0] / max(m2[$0], 1e-12)).rounded(.toNearestOrEven) }
-                for i in 0..<n where places[3 * i] >= 0 {
-                    let f = places[3 * i]
-                    let dy = Double(places[3 * i + 1]) - cy[f], dx = Double(places[3 * i + 2]) - cx[f]
-                    guard abs(dy) <= Double(h), abs(dx) <= Double(h) else { continue }
-                    let cell = (Int(dy) + h) * side + Int(dx) + h
-                    let base = ((line * frames + f) * cells + cell) * p
+                    let f = places[3 * i], (cy, cx) = centres[line * frames + f]
+                    let dy = Double(places[3 * i + 1]) - cy, dx = Double(places[3 * i + 2]) - cx
+                    guard abs(dy) <= h, abs(dx) <= h else { continue }
+                    let base = ((line * frames + f) * cells + Int(dy + h) * side + Int(dx + h)) * p
                     for c in 0..<p { windows[base + c] += xp[i * p + c] }
+                    counts[line * frames + f] += 1
                 }
-                let total = max(m1.reduce(0, +), 1e-12)
-                for f in 0..<frames { weight[line * frames + f] = Float(m1[f] / total) }
             }
         }
         var hidden = Tensor(shape: [l * frames, cells * p], data: windows)
         hidden.withUnsafeMutableBufferPointer { if let q = $0.baseAddress { Ops.geluErf(q, count: $0.count) } }
-        hidden = BLAS.linear(hidden, weight: gw.w1, bias: gw.b1)
+        hidden = BLAS.linear(hidden, weight: w1, bias: b1)
         hidden.withUnsafeMutableBufferPointer { if let q = $0.baseAddress { Ops.geluErf(q, count: $0.count) } }
-        let perFrame = BLAS.linear(hidden, weight: gw.w2, bias: gw.b2)
-        var out = [Float](repeating: 0, count: l * width)
-        for line in 0..<l {
-            for f in 0..<frames {
-                let w = weight[line * frames + f], row = (line * frames + f) * width
-                for c in 0..<width { out[line * width + c] += w * perFrame.data[row + c] }
-            }
-        }
-        if let timeWeights {
-            let time = Self.frameTimes(places: places, positions: positions, tokens: n, frames: frames)
-            let perFrameTime = BLAS.linear(hidden, weight: timeWeights)
+        return (hidden, counts)
+    }
+
+    /// [L, D]: per line, the sum over frames of `weights` [L x T] times the rows [L x T, D].
+    private static func weightedSum(_ rows: Tensor, _ weights: [Float], lines l: Int, frames: Int) -> Tensor {
+        let d = rows.lastDim
+        var out = [Float](repeating: 0, count: l * d)
+        rows.withUnsafeBufferPointer { rp in
             for line in 0..<l {
-                for f in 0..<frames {
-                    let w = weight[line * frames + f] * time[f], row = (line * frames + f) * width
-                    for c in 0..<width { out[line * width + c] += w * perFrameTime.data[row + c] }
+                for f in 0..<frames where weights[line * frames + f] != 0 {
+                    let w = weights[line * frames + f], row = (line * frames + f) * d
+                    for c in 0..<d { out[line * d + c] += w * rp[row + c] }
                 }
             }
         }
-        return Tensor(shape: [l, width], data: out)
+        return Tensor(shape: [l, d], data: out)
     }
 
     /// Frames the tokens' places span (at least 1).
@@ -235,65 +288,6 @@ struct SlotResampler: Sendable {
             sum[places[3 * i]] += positions[i * positionFeatureCount]; count[places[3 * i]] += 1
         }
         return (0..<frames).map { sum[$0] / max(count[$0], 1) }
-    }
-
-    /// [L, A] place glimpses (slots.place_windows, then pl1 and GELU per frame): per line one centre
-    /// for the whole clip, the mean row and column of all tokens weighted by the squared attention `s`
-    /// [L, N] of the first head (rounded half to even); each frame's 3 x 3 window of the projected
-    /// tokens [N, P] around it, through GELU, pl1 and GELU; frames weighted by their share of the
-    /// window's kept tokens; pl2 of the weighted sum plus ptime of the sum weighted also by the frame's
-    /// time less the windows' mean time.
-    /// Why: the glimpse follows the line's colour, so it cannot see what replaces it late in the clip
-    /// (an object that turns green or disappears); the objects that change stay in place.
-    private func placeGlimpse(_ pw: PlaceWeights, attention s: UnsafePointer<Float>, lines l: Int, tokens n: Int,
-                              places: [Int], positions: UnsafePointer<Float>, projected: Tensor) -> Tensor {
-        let p = projected.lastDim, side = Self.glimpseSide, cells = side * side, h = side / 2
-        let frames = Self.frameCount(places: places, tokens: n)
-        var windows = [Float](repeating: 0, count: l * frames * cells * p)
-        var weight = [Float](repeating: 0, count: l * frames)
-        projected.withUnsafeBufferPointer { xp in
-            for line in 0..<l {
-                var m2 = 0.0, sy = 0.0, sx = 0.0
-                for i in 0..<n where places[3 * i] >= 0 {
-                    let a = Double(s[line * n + i]), w = a * a
-                    m2 += w; sy += w * Double(places[3 * i + 1]); sx += w * Double(places[3 * i + 2])
-                }
-                let cy = (sy / max(m2, 1e-12)).rounded(.toNearestOrEven), cx = (sx / max(m2, 1e-12)).rounded(.toNearestOrEven)
-                var count = [Float](repeating: 0, count: frames)
-                for i in 0..<n where places[3 * i] >= 0 {
-                    let f = places[3 * i]
-                    let dy = Double(places[3 * i + 1]) - cy, dx = Double(places[3 * i + 2]) - cx
-                    guard abs(dy) <= Double(h), abs(dx) <= Double(h) else { continue }
-                    let base = ((line * frames + f) * cells + (Int(dy) + h) * side + Int(dx) + h) * p
-                    for c in 0..<p { windows[base + c] += xp[i * p + c] }
-                    count[f] += 1
-                }
-                let total = max(count.reduce(0, +), 1)
-                for f in 0..<frames { weight[line * frames + f] = count[f] / total }
-            }
-        }
-        var hidden = Tensor(shape: [l * frames, cells * p], data: windows)
-        hidden.withUnsafeMutableBufferPointer { if let q = $0.baseAddress { Ops.geluErf(q, count: $0.count) } }
-        hidden = BLAS.linear(hidden, weight: pw.w1, bias: pw.b1)
-        hidden.withUnsafeMutableBufferPointer { if let q = $0.baseAddress { Ops.geluErf(q, count: $0.count) } }
-        let g = hidden.lastDim
-        let time = Self.frameTimes(places: places, positions: positions, tokens: n, frames: frames)
-        var pooled = [Float](repeating: 0, count: l * g), timed = pooled
-        for line in 0..<l {
-            var mean: Float = 0
-            for f in 0..<frames { mean += weight[line * frames + f] * time[f] }
-            for f in 0..<frames {
-                let w = weight[line * frames + f], wt = w * (time[f] - mean), row = (line * frames + f) * g
-                guard w != 0 else { continue }
-                for c in 0..<g {
-                    pooled[line * g + c] += w * hidden.data[row + c]
-                    timed[line * g + c] += wt * hidden.data[row + c]
-                }
-            }
-        }
-        var out = BLAS.linear(Tensor(shape: [l, g], data: pooled), weight: pw.w2)
-        Self.add(&out, BLAS.linear(Tensor(shape: [l, g], data: timed), weight: pw.time))
-        return out
     }
 
     /// [L, 13] per line (slots.moment_features): from one head's attention [L, N] and the tokens'
@@ -553,15 +547,17 @@ struct SlotResampler: Sendable {
                                 if j == 0, let gw = glimpseWeights, let places, let positions {
                                     var cells = BLAS.linear(tokens, weight: gw.proj, bias: gw.projB)
                                     if let pixelWeights, let pixels { Self.add(&cells, BLAS.linear(pixels, weight: pixelWeights)) }
-                                    glimpses = positions.withUnsafeBufferPointer {
-                                        var out = glimpse(gw, attention: sp.baseAddress!, lines: l, tokens: n, places: places,
-                                                          positions: $0.baseAddress!, projected: cells)
-                                        if let pw = placeWeights {
-                                            Self.add(&out, placeGlimpse(pw, attention: sp.baseAddress!, lines: l, tokens: n, places: places,
-                                                                        positions: $0.baseAddress!, projected: cells))
-                                        }
-                                        return out
+                                    let frames = Self.frameCount(places: places, tokens: n)
+                                    let time = positions.withUnsafeBufferPointer {
+                                        Self.frameTimes(places: places, positions: $0.baseAddress!, tokens: n, frames: frames)
                                     }
+                                    var out = glimpse(gw, attention: sp.baseAddress!, lines: l, tokens: n, places: places,
+                                                      frames: frames, time: time, projected: cells)
+                                    if let pw = placeWeights {
+                                        Self.add(&out, placeGlimpse(pw, attention: sp.baseAddress!, lines: l, tokens: n, places: places,
+                                                                    frames: frames, time: time, projected: cells))
+                                    }
+                                    glimpses = out
                                 }
                                 BLAS.gemm(m: l, n: d, k: n, a: sp.baseAddress!, lda: n, b: vp.baseAddress! + j * d, ldb: a,
                                           c: op.baseAddress! + j * d, ldc: a)

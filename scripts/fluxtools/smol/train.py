@@ -51,7 +51,8 @@ def turns_of(item, rng, kind, events=0.0):
     turns = [qs[int(i)] for i in order]
     if events and rng.random() < events:
         first = event_questions(objects_of(item["facts"]), lambda xs: xs[int(rng.integers(0, len(xs)))])
-        turns = first + [t for t in turns if t[0] not in {q for q, _ in first}]
+        asked = {q for q, _ in first}
+        turns = first + [t for t in turns if t[0] not in asked]
     return turns, None
 
 

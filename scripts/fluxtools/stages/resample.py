@@ -188,7 +188,7 @@ def main():
                        glimpse_pixels=cache[0]["pix"].shape[1] if a.glimpse_pixels else 0, glimpse_time=a.glimpse_time, glimpse_place=a.glimpse_place))
     if a.init and not state:
         missing, unexpected = model.load_state_dict(init_state(a.init, model), strict=False)
-        if unexpected or any(not k.startswith(("gproj.", "gl1.", "gl2.", "gpix.", "gtime.", "pl1.", "pl2.", "ptime.")) for k in missing):
+        if unexpected or any(not k.startswith(Resampler.ADDED_PARTS) for k in missing):
             raise SystemExit(f"--init {a.init}: a resampler of another shape (missing {missing}, unexpected {unexpected})")
     phase, step = (state["phase"], state["step"]) if state else ("table", 0)
     llm = None
@@ -228,16 +228,15 @@ def main():
             target = torch.stack([it["table"] for it in chunk])
             z, att = model.logits(x, mask, attention=True, pos=pos, places=places, pix=pix)
             ce = F.cross_entropy(z.flatten(0, 1), target.flatten(), reduction="none").view(target.shape)
-            w = row_weights.expand(len(chunk), -1)
-            if a.change_weight != 1 or a.mover_weight != 1:
-                t3 = target.view(len(chunk), model.lines, model.r)
-                obj = t3[:, :len(COLOUR_NAMES)]
-                changes = (obj[..., OBJECT_FIELDS["change"][0]] != sep).float()   # [B, colours]
-                movers = ((obj[..., OBJECT_FIELDS["motion"][0]] != sep) & (obj[..., OBJECT_FIELDS["motion"][0]] != still)).float()
-                w = w.clone().view_as(t3)
-                w[:, :len(COLOUR_NAMES), OBJECT_FIELDS["change"]] *= (1 + (a.change_weight - 1) * changes)[..., None]
-                w[:, :len(COLOUR_NAMES), OBJECT_FIELDS["motion"]] *= (1 + (a.mover_weight - 1) * movers)[..., None]
-                w = w.flatten(1)
+            # Row weights per item: the changers' change rows and the movers' motion rows weighted.
+            obj = target.view(len(chunk), model.lines, model.r)[:, :len(COLOUR_NAMES)]
+            changes = (obj[..., OBJECT_FIELDS["change"][0]] != sep).float()   # [B, colours]
+            motion = obj[..., OBJECT_FIELDS["motion"][0]]
+            movers = ((motion != sep) & (motion != still)).float()
+            w = row_weights.view(model.lines, model.r).repeat(len(chunk), 1, 1)
+            w[:, :len(COLOUR_NAMES), OBJECT_FIELDS["change"]] *= (1 + (a.change_weight - 1) * changes)[..., None]
+            w[:, :len(COLOUR_NAMES), OBJECT_FIELDS["motion"]] *= (1 + (a.mover_weight - 1) * movers)[..., None]
+            w = w.flatten(1)
             loss = (ce * w).sum() / (row_weights.sum() * len(chunk))
             if a.attend_weight:
                 # Where each colour's query looks, taught directly: its object's patches (the

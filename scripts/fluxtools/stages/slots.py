@@ -342,7 +342,12 @@ class Resampler(nn.Module):
     `glimpse`, each line also reads glimpse_windows of its first head (table shape 22% -> 46%, session
     13); with `glimpse_pixels` (the encoder's patch-vector length), each glimpse cell also reads its
     patch's pixels; with `glimpse_time`, each line also reads how its glimpse differs late from
-    early (gtime); with `glimpse_place`, each line also reads place_windows (pl1, pl2, ptime). Mirrors Swift's Projector "slot_resampler"."""
+    early (gtime); with `glimpse_place`, each line also reads place_windows (pl1, pl2, ptime). Mirrors
+    Swift's Projector "slot_resampler"."""
+
+    # The parts added to a trained resampler in later sessions: a resampler without them can start a
+    # run that has them (stages.resample --init), the new ones as initialised.
+    ADDED_PARTS = ("gproj.", "gl1.", "gl2.", "gpix.", "gtime.", "pl1.", "pl2.", "ptime.")
 
     def __init__(self, c, width, heads, hidden, words, lines=LINES, rows=R, tags=None, positions=False,
                  token_hidden=0, echo=(), moments=False, phrases=(), glimpse=0, glimpse_pixels=0, glimpse_time=False,
@@ -430,16 +435,16 @@ class Resampler(nn.Module):
         if self.gproj is not None:
             cells = self.gproj(raw) if self.gpix is None else self.gproj(raw) + self.gpix(pix)
             frames = max(1, int(places[..., 0].max()) + 1)
+            times = frame_times(pos, places, frames)[:, None] if self.gtime is not None or self.pl1 is not None else None
             win, weight = glimpse_windows(cells, att[:, 0], places, frames)
             hid = F.gelu(self.gl1(F.gelu(win)))
             o = o + (weight[..., None] * self.gl2(hid)).sum(2)                 # gl2: [B, L, T, width]
             if self.gtime is not None:
-                o = o + ((weight * frame_times(pos, places, frames)[:, None])[..., None] * self.gtime(hid)).sum(2)
+                o = o + ((weight * times)[..., None] * self.gtime(hid)).sum(2)
             if self.pl1 is not None:
                 win, weight = place_windows(cells, att[:, 0], places, frames)
                 hid = F.gelu(self.pl1(F.gelu(win)))                            # [B, L, T, hidden]
-                t = frame_times(pos, places, frames)[:, None]                 # [B, 1, T]
-                t = t - (weight * t).sum(-1, keepdim=True)                    # centred on the windows' mean time
+                t = times - (weight * times).sum(-1, keepdim=True)            # centred on the windows' mean time
                 o = o + self.pl2((weight[..., None] * hid).sum(2)) + self.ptime(((weight * t)[..., None] * hid).sum(2))
         if self.mom is None:
             z = self.fc2(F.gelu(self.fc1(o)))
