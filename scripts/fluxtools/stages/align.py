@@ -165,10 +165,14 @@ def build_cache(a, run, vit):
     fr = tuple(int(v) for v in a.frames_range.split(","))
     res = [int(v) for v in a.resolutions.split(",")]
     br = tuple(int(v) for v in a.budget_range.split(","))
+    tasks = a.tasks.split(",") if a.tasks else None
+    unknown = [t for t in tasks or [] if t not in TASKS + [CAPTION_TASK]]
+    if unknown:
+        raise SystemExit(f"--tasks: unknown task(s) {unknown}; known: {', '.join(TASKS + [CAPTION_TASK])}")
     cache = []
     for v in range(a.views):
         cache += encode_clips(vit, a.seed * 100 + v, a.clips, lambda rng: random_plan(rng, fr, res, br),
-                              lambda **k: run.log(view=v, **k))
+                              lambda **k: run.log(view=v, **k), tasks=tasks)
     ef, rest = a.eval_plan.split("x")
     er, eb = (int(t) for t in rest.split("@"))
     held = encode_clips(vit, 5555, a.eval_clips, lambda rng: (int(ef), er, eb), tasks=TASKS)
@@ -204,6 +208,9 @@ def main():
     ap.add_argument("--short-share", type=float, default=0.3, help="of those, asked in the bare prompt [0.3]")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--cache", default=None, help="a token cache made by another run (its cache.pt)")
+    ap.add_argument("--tasks", default=None,
+                    help="comma-separated task families of the cached clips, in turn (default: all 16 and captions); "
+                         "e.g. state_change,object_existence for a cache heavy in what changes")
     ap.add_argument("--cache-only", action="store_true",
                     help="build the token cache and stop (needs only the encoder: runs while stage 2 finishes)")
     a = ap.parse_args()

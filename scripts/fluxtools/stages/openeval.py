@@ -3,7 +3,8 @@ questions a user types (stages/questions.py, short answers only), asked through
 `fluxchat serve --stdio`; a reply counts when it holds the answer's words (questions.says: for
 numbers, the digit or the word, and no other count). Prints accuracy per question kind and writes every exchange to OUT.jsonl.
 `--task-questions` also asks each clip's own task question (a perception family's, as the
-multiple-choice set asks it) without its options, counted per family and apart from the rest.
+multiple-choice set asks it) without its options, counted per family and apart from the rest;
+`--families-only` asks only those (a family's figure with 24 clips each in about a minute).
 Asked without options, "Which of these objects appears in the video?" has as many right answers as
 the clip has objects: a reply that names any of them counts (the task's own answer is one of them).
 The event questions (questions.event_questions: which object appears, disappears, is still there at
@@ -37,7 +38,10 @@ def main():
     ap.add_argument("--out", default=None, help="JSONL of every exchange")
     ap.add_argument("--task-questions", action="store_true",
                     help="also ask each clip's task question without options (the perception families, open)")
+    ap.add_argument("--families-only", action="store_true",
+                    help="ask only the task questions (implies --task-questions): the perception families, fast")
     a = ap.parse_args()
+    a.task_questions = a.task_questions or a.families_only
     tasks = ["moving_direction", "moving_attribute", "moving_count", "state_change", "object_existence"]
     items = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -53,7 +57,7 @@ def main():
                 if tq in PRESENT_QUESTIONS:
                     answers = [f"{c} {f['shape']}" for c, f in objects_of(facts)]
                 items.append({"video": path, "question": tq, "answer": answers, "kind": task, "family": True})
-            for q, ans in open_questions(facts, rng):
+            for q, ans in ([] if a.families_only else open_questions(facts, rng)):
                 if question_kind(q) not in ("describe", "background", "change", "jumps", "existence"):
                     items.append({"video": path, "question": q, "answer": [ans], "kind": question_kind(q)})
         lines = []

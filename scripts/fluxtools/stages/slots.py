@@ -523,12 +523,14 @@ OBJECT_FIELDS = {"present": [0], "shape": [1], "motion": [2, 3], "size": [4], "c
 SCENE_FIELDS = {"moving": [0], "objects": [2], "pattern": [4], "bg colour": [5, 6]}
 
 
-def field_accuracy(pred, target, sep, still, seen, lines=LINES, r=R):
+def field_accuracy(pred, target, sep, still, seen, lines=LINES, r=R, changes=None):
     """{field: accuracy} of predicted against true columns [B, LINES * R] (`sep`: the separator's
     column, `still` the column of "stays"; `seen` [B, colours]: the object has a kept token): an
     object field is scored on the
     lines of objects that have a kept token (selection drops many still ones at small budgets),
-    `present` on all lines; a field is right when all its rows are."""
+    `present` on all lines; a field is right when all its rows are. `changes` ({change word: its
+    column}) adds "changes": [right, objects] per kind of change, and "false change": the share of
+    the seen objects that do not change whose line says they do (what makes a description invent)."""
     p, t = pred.view(-1, lines, r), target.view(-1, lines, r)
     objs = lines - 2
     present = (t[:, :objs, 0] != sep) & seen
@@ -539,8 +541,16 @@ def field_accuracy(pred, target, sep, still, seen, lines=LINES, r=R):
     moving = present & (t[:, :objs, 2] != still)
     out["mover motion"] = float((p[:, :objs, 2:4] == t[:, :objs, 2:4]).all(-1)[moving].float().mean())
     changing = present & (t[:, :objs, 5] != sep)
-    out["changer change"] = float((p[:, :objs, 5:7] == t[:, :objs, 5:7]).all(-1)[changing].float().mean())
+    right = (p[:, :objs, 5:7] == t[:, :objs, 5:7]).all(-1)
+    out["changer change"] = float(right[changing].float().mean())
+    kinds = {}
+    if changes:
+        for word, col in changes.items():
+            these = changing & (t[:, :objs, 5] == col)
+            kinds[word] = [int(right[these].sum()), int(these.sum())]
+        out["false change"] = float((p[:, :objs, 5] != sep)[present & (t[:, :objs, 5] == sep)].float().mean())
     for name, rows in SCENE_FIELDS.items():
         out["scene " + name] = float((p[:, objs, rows] == t[:, objs, rows]).all(-1).float().mean())
     out["cut line"] = float((p[:, objs + 1] == t[:, objs + 1]).all(-1).float().mean())
-    return {k: round(v, 3) for k, v in out.items()}
+    out = {k: round(v, 3) for k, v in out.items()}
+    return dict(out, changes=kinds) if changes else out

@@ -47,6 +47,7 @@ def main():
           "--eval-per-task", 1, "--eval-every", 2, "--workers", 0)
     stage("stage 3 align", "align", "--out", align, "--encoder", enc, "--language", lang, "--clips", 4, "--views", 1,
           "--frames-range", "4,4", "--resolutions", "56", "--budget-range", "16,32", "--eval-clips", 16,
+          "--tasks", "state_change,object_existence,moving_count,caption",
           "--eval-plan", "4x56@16", "--regress-steps", 2, "--answer-steps", 2, "--lm-after", 1, "--batch", 2,
           "--hidden", 32, "--eval-every", 2)
     stage("export", "export", "--encoder", enc, "--language", lang, "--align", align, "--out", bundle,
@@ -58,9 +59,14 @@ def main():
     stage("stage 2 language, slot table", "language", "--out", slang, "--tokenizer", TOKENIZER, "--slot-rows",
           "--line-tags", "--echo", "1,2,3,4", "--drill-steps", 1, "--drill-share", 0.2, "--max-steps", 2, "--batch", 2, "--hidden", 32, "--layers", 1, "--heads", 2, "--mlp", 64,
           "--curriculum-steps", 1, "--eval-per-task", 1, "--eval-every", 2, "--workers", 0)
-    stage("stage 3 resampler", "resample", "--out", sres, "--cache", os.path.join(align, "cache.pt"), "--tokenizer",
-          TOKENIZER, "--language", slang, "--positions", "--moments", "--glimpse", 4, "--glimpse-pixels", "--glimpse-time", "--glimpse-place", "--shape-weight", 2, "--change-weight", 3, "--mover-weight", 3, "--token-hidden", 16, "--width", 16, "--heads", 2, "--hidden", 32, "--table-steps", 2,
+    cache = os.path.join(align, "cache.pt")
+    stage("stage 3 resampler", "resample", "--out", sres, "--cache", f"{cache},{cache}", "--tokenizer",
+          TOKENIZER, "--language", slang, "--positions", "--moments", "--glimpse", 4, "--glimpse-pixels", "--glimpse-time",
+          "--glimpse-place", "--shape-weight", 2, "--change-weight", 3, "--mover-weight", 3, "--count-weight", 3,
+          "--token-hidden", 16, "--width", 16, "--heads", 2, "--hidden", 32, "--table-steps", 2,
           "--table-batch", 4, "--drill-share", 0.5, "--answer-steps", 2, "--lm-after", 1, "--batch", 2, "--eval-every", 2)
+    stage("stage 3 resampler, held-out table", "resample", "--out", sres, "--cache", cache, "--tokenizer", TOKENIZER,
+          "--heads", 2, "--evaluate-only")
     stage("export, slot table", "export", "--encoder", enc, "--language", slang, "--align", sres, "--out", sbundle,
           "--budgets", "16:4x56,32:4x56", "--default-budget", 16)
     pbundle = os.path.join(a.out, "pbundle")
