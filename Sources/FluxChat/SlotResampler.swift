@@ -63,10 +63,13 @@ public struct PhraseGroup: Sendable, Equatable {
 /// Config `echo_columns` (optional):
 /// the rows of these columns of each line are added to every row of that line, before the tags
 /// (slots.line_echo: any row of a line then names its object's shape and motion). Config `phrases`
-/// (optional, `PhraseGroup`): rows whose words are chosen together as one phrase.
+/// (optional, `PhraseGroup`): rows whose words are chosen together as one phrase. Config `count_row`
+/// (optional, `CountRow`): a row that holds the count of other lines whose object moves.
 struct SlotResampler: Sendable {
     /// Rows chosen together as phrases (config `phrases`); empty: every row on its own.
     let phrases: [PhraseGroup]
+    /// A row written as a count of other lines (config `count_row`); nil: none.
+    let countRow: CountRow?
     let heads: Int, rowsPerQuery: Int
     /// Columns of a line added to every row of it (slots.line_echo); empty: none.
     let echoColumns: [Int]
@@ -329,7 +332,7 @@ struct SlotResampler: Sendable {
 
     /// Reads and checks the tensors; every mismatch is `model_invalid` naming `src` and the tensor or field.
     init(weights: SafeTensorsFile, prefix: String, source src: String, heads: Int?, rowsPerQuery: Int?,
-         echoColumns: [Int] = [], phrases: [PhraseGroup] = []) throws {
+         echoColumns: [Int] = [], phrases: [PhraseGroup] = [], countRow: CountRow? = nil) throws {
         func bad(_ message: String) -> FluxError { FluxError(.modelInvalid, "\(src): \(message)") }
         // Checked before any tensor is read: a malformed file fails on its header alone.
         func shape(_ name: String, rank: Int) throws -> [Int] {
@@ -463,7 +466,13 @@ struct SlotResampler: Sendable {
                 }
             }
         }
+        if let countRow {
+            if let problem = countRow.problem(lines: l, rows: rowsPerQuery, words: w[0]) { throw bad("config \(problem)") }
+            let written = countRow.line * rowsPerQuery + countRow.row
+            guard !claimed.contains(written) else { throw bad("config count_row writes row \(countRow.row) of line \(countRow.line), which a phrase group holds") }
+        }
         self.phrases = phrases
+        self.countRow = countRow
         self.heads = heads; self.rowsPerQuery = rowsPerQuery; self.echoColumns = echoColumns
         inputDim = c; width = a; hiddenDim = h; words = w[0]; outputDim = w[1]; queryCount = l
         queries = try weights.tensor(prefix + "queries")
@@ -583,6 +592,7 @@ struct SlotResampler: Sendable {
         logits.withUnsafeMutableBufferPointer { zp in
             Ops.softmaxRows(zp.baseAddress!, rows: l * rowsPerQuery, dim: words)
             if let raw { raw.withUnsafeBufferPointer { Self.choosePhrases(phrases, logits: $0, into: zp, rowsPerQuery: rowsPerQuery, words: words) } }
+            countRow?.apply(to: zp, rowsPerQuery: rowsPerQuery, words: words)
             table.withUnsafeBufferPointer { tp in
                 out.withUnsafeMutableBufferPointer { yp in
                     BLAS.gemm(m: l * rowsPerQuery, n: outputDim, k: words, a: zp.baseAddress!, lda: words,

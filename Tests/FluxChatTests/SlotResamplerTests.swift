@@ -19,10 +19,11 @@ final class SlotResamplerTests: XCTestCase {
                         "fc2.weight", "fc2.bias", "words", "tags"]
 
     func resampler(_ path: String = fixture, pool: String = "none", inputDim: Int? = 16, rowsPerToken: Int? = nil,
-                   heads: Int? = 2, rowsPerQuery: Int? = 2, echo: [Int]? = nil, phrases: [PhraseGroup] = []) throws -> Projector {
+                   heads: Int? = 2, rowsPerQuery: Int? = 2, echo: [Int]? = nil, phrases: [PhraseGroup] = [],
+                   countRow: CountRow? = nil) throws -> Projector {
         try Projector(weights: SafeTensorsFile(path: path), prefix: "projector.", type: "slot_resampler", pool: pool,
                       inputDim: inputDim, hiddenDim: 12, outputDim: 6, rowsPerToken: rowsPerToken,
-                      heads: heads, rowsPerQuery: rowsPerQuery, echoColumns: echo, phrases: phrases)
+                      heads: heads, rowsPerQuery: rowsPerQuery, echoColumns: echo, phrases: phrases, countRow: countRow)
     }
 
     /// The phrase groups of the fixture's metadata (the bundle config's JSON).
@@ -367,7 +368,7 @@ final class SlotResamplerTests: XCTestCase {
     /// MLP; with `positions`, one that reads token positions.
     /// `glimpsePixels`: a glimpse of 4 features a cell whose cells also read patch vectors of this length.
     func resamplerBundle(_ name: String, positions: Bool = false, echo: Any? = nil, phrases: Any? = nil,
-                         glimpsePixels: Int? = nil) throws -> String {
+                         glimpsePixels: Int? = nil, countRow: Any? = nil) throws -> String {
         let dir = Fixtures.tempDir(name)
         let src = try SafeTensorsFile(path: Fixtures.bundlePath + "/model.safetensors")
         var rng = SplitMix64(seed: 5)
@@ -389,6 +390,7 @@ final class SlotResamplerTests: XCTestCase {
                                         "pool": "none", "heads": 2, "rows_per_query": 2]
         projector["echo_columns"] = echo
         projector["phrases"] = phrases
+        projector["count_row"] = countRow
         config["projector"] = projector
         try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: dir + "/config.json"))
         try? FileManager.default.removeItem(atPath: dir + "/tokenizer.model")

@@ -29,10 +29,11 @@ def projector_config(input_dim, hidden_dim, output_dim, pool="none", rows_per_to
     return cfg
 
 
-def resampler_config(input_dim, hidden_dim, output_dim, heads, rows_per_query, echo=(), phrases=()):
+def resampler_config(input_dim, hidden_dim, output_dim, heads, rows_per_query, echo=(), phrases=(), count=None):
     """The slot table's resampler (stages/slots.py): learned queries over all tokens, rows_per_query
     rows each, every row a softmax over the table words' embeddings ([W, output_dim]); `echo`: the
-    columns slots.line_echo adds to every row of their line; `phrases`: slots.phrase_groups."""
+    columns slots.line_echo adds to every row of their line; `phrases`: slots.phrase_groups;
+    `count`: slots.count_row."""
     out = {"type": "slot_resampler", "input_dim": input_dim, "hidden_dim": hidden_dim, "output_dim": output_dim,
            "pool": "none", "heads": heads, "rows_per_query": rows_per_query,
            "description": "learned queries attend to all visual tokens; each writes rows_per_query word rows"}
@@ -40,6 +41,8 @@ def resampler_config(input_dim, hidden_dim, output_dim, heads, rows_per_query, e
         out["echo_columns"] = list(echo)
     if phrases:
         out["phrases"] = list(phrases)
+    if count:
+        out["count_row"] = dict(count)
     return out
 
 

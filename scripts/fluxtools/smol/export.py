@@ -21,6 +21,7 @@ from gguf import GGUFReader
 from ..bundle import gguf_llm_section, projector_config, resampler_config, write_bundle
 from ..stages.align import load_encoder
 from ..stages.export import parse_budgets
+from ..stages.slots import count_row
 from . import chatml, table
 
 BUDGETS = "32:8x168,64:8x168,128:8x168,256:16x168"
@@ -40,6 +41,9 @@ def main():
     ap.add_argument("--default-budget", type=int, default=64)
     ap.add_argument("--dtype", default="f16", choices=["f16", "bf16", "f32"])
     ap.add_argument("--adapter", default=None, help="the LM's adapter (smol.adapt --save-weights; its .json beside it)")
+    ap.add_argument("--count-row", action="store_true",
+                    help="with --table: the scene's moving count written as the count of the object lines that move "
+                         "(config count_row, slots.count_row)")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     if (a.smol is None) == (a.table is None):
@@ -81,7 +85,7 @@ def table_projector(a, tensors, d):
     tensors["projector.words"] = words
     w = words.shape[0]
     cfg = resampler_config(state["k.weight"].shape[1], state["fc1.weight"].shape[0], d, st["args"]["heads"],
-                           state["fc2.weight"].shape[0] // w)
+                           state["fc2.weight"].shape[0] // w, count=count_row(tab) if a.count_row else None)
     return cfg, st["step"]
 
 

@@ -21,7 +21,7 @@ import sentencepiece as spm
 import torch
 
 from ..stages.resample import inputs, load_cache
-from ..stages.slots import SEP, Resampler, TableIds, row_probabilities, table_words
+from ..stages.slots import SEP, Resampler, TableIds, count_row, row_probabilities, table_words
 from . import chatml
 from .train import Model
 
@@ -69,7 +69,7 @@ def probabilities(model, items, chunk=32):
     for i in range(0, len(items), chunk):
         x, mask, pos, places, pix = inputs(model, items[i:i + chunk])
         z = model.logits(x, mask, pos=pos, places=places, pix=pix)
-        out.append(row_probabilities(z, model.phrases, model.r).half())
+        out.append(row_probabilities(z, model.phrases, model.r, model.count_row).half())
     return torch.cat(out)
 
 
@@ -113,10 +113,15 @@ def main():
     ap.add_argument("--views", type=int, default=3000, help="training views, drawn evenly from each cache [3000]")
     ap.add_argument("--seed", type=int, default=17)
     ap.add_argument("--out", required=True, help="the tables file to write (.pt)")
+    ap.add_argument("--count-row", action="store_true",
+                    help="the scene's moving count as the count of the lines that move (slots.count_row; "
+                         "for a bundle exported with --count-row)")
     a = ap.parse_args()
     torch.set_num_threads(1)
     model, st = resampler_of(f"{a.resampler}/ckpt.pt")
     table = table_ids(a.tokenizer, st.get("table_ids"), a.resampler)
+    if a.count_row:
+        model.count_row = count_row(table)
     rng = np.random.default_rng(a.seed)
     train, held = [], None
     paths = a.cache.split(",")

@@ -30,7 +30,7 @@ from .align import evaluate, example, load_language
 from .common import Run, cosine_lr
 from .drills import Drills
 from .facts import COLOUR_NAMES
-from .slots import (OBJECT_FIELDS, SCENE_FIELDS, SEP, Resampler, TableIds, attention_targets, field_accuracy, padded, row_probabilities,
+from .slots import (OBJECT_FIELDS, SCENE_FIELDS, SEP, Resampler, TableIds, attention_targets, count_row, field_accuracy, padded, row_probabilities,
                     seen_colours, token_places, with_cls_row)
 
 
@@ -102,7 +102,8 @@ def table_accuracy(model, table, items):
     for i in range(0, len(items), 32):
         chunk = items[i:i + 32]
         x, mask, pos, places, pix = inputs(model, chunk)
-        preds.append(row_probabilities(model.logits(x, mask, pos=pos, places=places, pix=pix), model.phrases, model.r).argmax(-1))
+        z = model.logits(x, mask, pos=pos, places=places, pix=pix)
+        preds.append(row_probabilities(z, model.phrases, model.r, model.count_row).argmax(-1))
         targets.append(torch.stack([it["table"] for it in chunk]))
         seen.append(seen_colours(chunk))
     model.train()
@@ -167,6 +168,8 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--evaluate-only", action="store_true",
                     help="print the table's held-out accuracy (the run's resampler, else --init's) and stop")
+    ap.add_argument("--count-row", action="store_true",
+                    help="with --evaluate-only: the scene's moving count as the count of the lines that move (slots.count_row)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -200,6 +203,7 @@ def main():
         if unexpected or any(not k.startswith(Resampler.ADDED_PARTS) for k in missing):
             raise SystemExit(f"--init {a.init}: a resampler of another shape (missing {missing}, unexpected {unexpected})")
     if a.evaluate_only:
+        model.count_row = count_row(table) if a.count_row else None
         print(json.dumps(table_accuracy(model, table, held)))
         return
     phase, step = (state["phase"], state["step"]) if state else ("table", 0)

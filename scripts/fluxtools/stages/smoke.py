@@ -66,7 +66,7 @@ def main():
           "--token-hidden", 16, "--width", 16, "--heads", 2, "--hidden", 32, "--table-steps", 2,
           "--table-batch", 4, "--drill-share", 0.5, "--answer-steps", 2, "--lm-after", 1, "--batch", 2, "--eval-every", 2)
     stage("stage 3 resampler, held-out table", "resample", "--out", sres, "--cache", cache, "--tokenizer", TOKENIZER,
-          "--heads", 2, "--evaluate-only")
+          "--heads", 2, "--evaluate-only", "--count-row")
     stage("export, slot table", "export", "--encoder", enc, "--language", slang, "--align", sres, "--out", sbundle,
           "--budgets", "16:4x56,32:4x56", "--default-budget", 16)
     pbundle = os.path.join(a.out, "pbundle")
@@ -78,14 +78,14 @@ def main():
     shutil.copyfile(os.path.join(REPO, "Tests", "FluxChatTests", "Fixtures", "gguf_bundle", "llm.gguf"), gguf)
     tables, adapt, mbundle = (os.path.join(a.out, n) for n in ("tables.pt", "smol_adapt", "mbundle"))
     stage("smol tables", "table", "--resampler", sres, "--tokenizer", TOKENIZER, "--cache", os.path.join(align, "cache.pt"),
-          "--views", 4, "--out", tables, package="smol")
+          "--views", 4, "--count-row", "--out", tables, package="smol")
     stage("smol adapter, slot table", "adapt", "--out", adapt, "--gguf", gguf, "--table", tables, "--tokenizer", TOKENIZER,
           "--max-steps", 2, "--batch", 2, "--event-share", 0.5, "--eval-clips", 2, "--eval-every", 2, package="smol")
     stage("smol adapter weights", "adapt", "--out", adapt, "--gguf", gguf, "--table", tables, "--tokenizer", TOKENIZER,
           "--save-weights", os.path.join(a.out, "adapter.safetensors"), package="smol")
     stage("export, smol slot table", "export", "--encoder", enc, "--table", sres, "--tokenizer", TOKENIZER, "--gguf", gguf,
           "--gguf-ref", "../llm.gguf", "--adapter", os.path.join(a.out, "adapter.safetensors"), "--out", mbundle,
-          "--budgets", "16:4x56,32:4x56", "--default-budget", 16, package="smol")
+          "--budgets", "16:4x56,32:4x56", "--default-budget", 16, "--count-row", package="smol")
     print(f"bundle: {bundle}")
     print(f"bundle: {sbundle}")
     print(f"bundle: {pbundle}")

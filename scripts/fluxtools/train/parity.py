@@ -64,6 +64,7 @@ class BundleModel(nn.Module):
             from ..stages.slots import Resampler
             state = {k: v.float() for k, v in part(tensors, "projector").items()}
             self.resampler = Resampler.of(state, pc["heads"], pc.get("echo_columns", ()), pc.get("phrases", ()))
+            self.resampler.count_row = pc.get("count_row")
         elif pc.get("type", "mlp2x_gelu") != "mlp2x_gelu" or pc.get("pool", "none") not in ("none", "avg2"):
             raise SystemExit(f"projector {pc.get('type')} / pool {pc.get('pool')}: not supported")
         else:
