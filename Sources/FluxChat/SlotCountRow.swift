@@ -2,7 +2,7 @@ import FluxCore
 import Foundation
 
 /// A slot_resampler row whose words are a count read off other lines (config `count_row`,
-/// scripts/fluxtools/stages/slots.py `CountRow`): line i's object is there unless its `present_row`
+/// scripts/fluxtools/stages/slots.py `count_row`, `with_count`): line i's object is there unless its `present_row`
 /// says `absent`, and moves unless its `motion_row` says one of `still`; with p_i the chance of
 /// both, the row holds the distribution of the number of lines that do (independent lines: the
 /// Poisson binomial), on the word columns `numbers` (0, 1, 2, ...; the last takes every larger count).

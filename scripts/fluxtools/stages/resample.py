@@ -149,7 +149,7 @@ def main():
                     help="table phase: weight of the motion rows of the objects that move (most objects stay still, and "
                          "the table read 'stays still' for a third of the movers on whole views; session 19) [1]")
     ap.add_argument("--count-weight", type=float, default=1.0,
-                    help="table phase: weight of the scene line's moving-count row (one row of 90 against ten "
+                    help="table phase: weight of the scene line's moving-count row (one row of 90 against eight "
                          "object lines; on whole views it read 56%% of the counts, session 19) [1]")
     ap.add_argument("--table-steps", type=int, default=3000)
     ap.add_argument("--table-batch", type=int, default=32)
