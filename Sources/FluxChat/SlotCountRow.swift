@@ -22,15 +22,8 @@ public struct CountRow: Sendable, Equatable {
     /// Parses config `count_row`: {"line", "row", "lines", "present_row", "absent", "motion_row",
     /// "still", "numbers"}; errors are `model_invalid` naming the source and the field.
     public init(_ f: JSONValue.Fields) throws {
-        func ints(_ key: String) throws -> [Int] {
-            guard let items = try f.optionalArray(key) else { throw FluxError(.modelInvalid, "\(f.source): missing field '\(key)'") }
-            return try items.enumerated().map { i, x in
-                guard case .int(let n) = x else { throw FluxError(.modelInvalid, "\(f.source): \(key)[\(i)] holds \(x.encoded), not an integer") }
-                return n
-            }
-        }
-        self.init(line: try f.int("line"), row: try f.int("row"), lines: try ints("lines"), presentRow: try f.int("present_row"),
-                  absent: try f.int("absent"), motionRow: try f.int("motion_row"), still: try ints("still"), numbers: try ints("numbers"))
+        self.init(line: try f.int("line"), row: try f.int("row"), lines: try f.ints("lines"), presentRow: try f.int("present_row"),
+                  absent: try f.int("absent"), motionRow: try f.int("motion_row"), still: try f.ints("still"), numbers: try f.ints("numbers"))
     }
 
     /// Why it cannot apply to a table of `l` lines x `r` rows over `w` words; nil when it can.

@@ -89,6 +89,15 @@ extension JSONValue {
             return v
         }
 
+        /// An array of integers; errors name the field, or the entry that is not an integer.
+        public func ints(_ key: String) throws -> [Int] {
+            guard let items = try optionalArray(key) else { throw missing(key) }
+            return try items.enumerated().map { i, x in
+                guard case .int(let n) = x else { throw FluxError(.modelInvalid, "\(source): \(key)[\(i)] holds \(x.encoded), not an integer") }
+                return n
+            }
+        }
+
         public func int(_ key: String, default d: Int) throws -> Int { try optionalInt(key) ?? d }
         public func double(_ key: String, default d: Double) throws -> Double { try optionalDouble(key) ?? d }
         public func bool(_ key: String, default d: Bool) throws -> Bool { try optionalBool(key) ?? d }
