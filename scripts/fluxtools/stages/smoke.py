@@ -80,7 +80,8 @@ def main():
     stage("smol tables", "table", "--resampler", sres, "--tokenizer", TOKENIZER, "--cache", os.path.join(align, "cache.pt"),
           "--views", 4, "--count-row", "--out", tables, package="smol")
     stage("smol adapter, slot table", "adapt", "--out", adapt, "--gguf", gguf, "--table", tables, "--tokenizer", TOKENIZER,
-          "--max-steps", 2, "--batch", 2, "--event-share", 0.5, "--eval-clips", 2, "--eval-every", 2, package="smol")
+          "--max-steps", 2, "--batch", 2, "--event-share", 0.5, "--focus", "object_existence:0.5", "--eval-clips", 2,
+          "--eval-every", 2, package="smol")
     stage("smol adapter weights", "adapt", "--out", adapt, "--gguf", gguf, "--table", tables, "--tokenizer", TOKENIZER,
           "--save-weights", os.path.join(a.out, "adapter.safetensors"), package="smol")
     stage("export, smol slot table", "export", "--encoder", enc, "--table", sres, "--tokenizer", TOKENIZER, "--gguf", gguf,
