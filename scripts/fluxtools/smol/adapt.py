@@ -200,10 +200,10 @@ def main():
         sd = {k: v for k, v in holder.state_dict().items() if k.endswith(".a") or k.endswith(".b")}
         run.save({"adapter": sd, "opt": opt.state_dict(), "step": step, "args": vars(a)})
 
+    focus = focus_pools(cache, a.focus)  # before the first evaluation: a bad --focus stops at once
     if step == 0:
         run.log(step=0, heldout=evaluate(model, held[:a.eval_clips], a.budget, 0))
     rng = np.random.default_rng(a.seed * 7919 + step)
-    focus = focus_pools(cache, a.focus)
     losses = []
     while not run.expired() and (a.max_steps is None or step < a.max_steps):
         lr = cosine_lr(step, a.schedule_steps, a.lr, 30)
