@@ -212,15 +212,9 @@ def main():
         seqs = []
         model.rng, model.noise = rng, a.noise
         for _ in range(a.batch):
-            pool, u = None, rng.random()
-            for share, items in focus:
-                if u < share:
-                    pool = items
-                    break
-                u -= share
-            it = (pool or cache)[int(rng.integers(0, len(pool or cache)))]
+            it, focused = draw(rng, cache, focus)
             model.focus(it, int(rng.integers(a.budget // 2, a.budget + 1)), rng)
-            if pool:
+            if focused:
                 turns, options = turns_of(it, rng, "open_task" if rng.random() < 0.5 else "chat", 1.0)
             else:
                 turns, options = turns_of(it, rng, pick_kind(rng, it["task"], a.mc_share), a.event_share)
@@ -255,12 +249,25 @@ def focus_pools(cache, spec):
             continue
         task, _, share = part.partition(":")
         items = [it for it in cache if it["task"] == task]
-        if not items or not share:
+        try:
+            out.append((float(share), items))
+        except ValueError:
+            items = None
+        if not items:
             raise SystemExit(f"--focus {part}: give TASK:SHARE with a task the cache holds")
-        out.append((float(share), items))
     if sum(s for s, _ in out) > 1:
         raise SystemExit("--focus: the shares add up to more than 1")
     return out
+
+
+def draw(rng, cache, focus):
+    """(a training item, whether it came from a --focus pool): each pool with its share, else the cache."""
+    u = rng.random()
+    for share, items in focus:
+        if u < share:
+            return items[int(rng.integers(0, len(items)))], True
+        u -= share
+    return cache[int(rng.integers(0, len(cache)))], False
 
 
 class _AB(nn.Module):
