@@ -10,7 +10,7 @@ import Foundation
 /// A bundle folder holds `config.json` with the sections `vision` (FluxViT config fields, with an
 /// optional `budgets` table), `projector` (`type`, `input_dim`, `hidden_dim`, `output_dim`, `pool`,
 /// and `rows_per_token` for "mlp2x_gelu" or `heads`, `rows_per_query` and optionally `echo_columns`
-/// and `phrases` and `count_row` for "slot_resampler")
+/// and `phrases`, `count_row` and `kept_word` for "slot_resampler")
 /// and `llm` (LlamaConfig fields); one or more `*.safetensors` with tensors named
 /// `vision.<FluxViT name>`, `projector.<name>`, `llm.<Hugging Face Llama name>`; and
 /// `tokenizer.model`. `python -m fluxtools.random_bundle` writes one. Or the language model is a
@@ -65,7 +65,8 @@ public final class ModelBundle: @unchecked Sendable {
                                   phrases: try p.optionalArray("phrases").map {
                                       try PhraseGroup.list($0, field: "\(configPath): projector.phrases")
                                   } ?? [],
-                                  countRow: try p.optionalObject("count_row").map(CountRow.init))
+                                  countRow: try p.optionalObject("count_row").map(CountRow.init),
+                                  keptWord: try p.optionalObject("kept_word").map(KeptWord.init))
         if let gguf = try l.optionalString("gguf") {
             let path = try Self.referencedGGUF(gguf, in: directory, llm: l, config: configPath)
             let adapter = try l.optionalObject("adapter").map { a in

@@ -53,11 +53,11 @@ public final class Projector: @unchecked Sendable {
     /// when they are not nil. mlp2x_gelu: `fc1.weight` [H, C], `fc1.bias` [H], `fc2.weight` [D x R, H],
     /// `fc2.bias` [D x R] (R = `rowsPerToken`, default 1). slot_resampler: the tensors `SlotResampler`
     /// lists; it needs `heads` and `rowsPerQuery`, and pool "none"; `echoColumns` (config
-    /// `echo_columns`), `phrases` and `countRow` apply to it alone.
+    /// `echo_columns`), `phrases`, `countRow` and `keptWord` apply to it alone.
     public init(weights: SafeTensorsFile, prefix: String, type: String, pool: String,
                 inputDim: Int?, hiddenDim: Int?, outputDim: Int?, rowsPerToken: Int? = nil,
                 heads: Int? = nil, rowsPerQuery: Int? = nil, echoColumns: [Int]? = nil,
-                phrases: [PhraseGroup] = [], countRow: CountRow? = nil) throws {
+                phrases: [PhraseGroup] = [], countRow: CountRow? = nil, keptWord: KeptWord? = nil) throws {
         let src = "\(weights.path) (\(prefix.isEmpty ? "projector" : prefix))"
         guard let kind = Kind(rawValue: type) else {
             throw FluxError(.modelInvalid, "\(src): projector type '\(type)' is not supported (mlp2x_gelu, slot_resampler)")
@@ -78,6 +78,9 @@ public final class Projector: @unchecked Sendable {
             }
             guard countRow == nil else {
                 throw FluxError(.modelInvalid, "\(src): config count_row does not apply to mlp2x_gelu (only slot_resampler has lines)")
+            }
+            guard keptWord == nil else {
+                throw FluxError(.modelInvalid, "\(src): config kept_word does not apply to mlp2x_gelu (only slot_resampler has lines)")
             }
             let rowsPerToken = rowsPerToken ?? 1
             func info(_ name: String) throws -> [Int] {
@@ -106,7 +109,7 @@ public final class Projector: @unchecked Sendable {
                 throw FluxError(.modelInvalid, "\(src): config rows_per_token \(rowsPerToken) does not apply to slot_resampler (its rows are queries x rows_per_query)")
             }
             let s = try SlotResampler(weights: weights, prefix: prefix, source: src, heads: heads, rowsPerQuery: rowsPerQuery,
-                                      echoColumns: echoColumns ?? [], phrases: phrases, countRow: countRow)
+                                      echoColumns: echoColumns ?? [], phrases: phrases, countRow: countRow, keptWord: keptWord)
             got = (s.inputDim, s.hiddenDim, s.outputDim)
             try Self.check(src, config: (inputDim, hiddenDim, outputDim), weights: got)
             kernel = .slots(s)
@@ -136,7 +139,8 @@ public final class Projector: @unchecked Sendable {
             f += [("heads", .int(s.heads)), ("rows_per_query", .int(s.rowsPerQuery)), ("queries", .int(s.queryCount)),
                   ("words", .int(s.words)), ("rows", .int(s.outputRows)), ("positions", .bool(s.readsPositions)),
                   ("token_hidden", .int(s.tokenHidden)), ("moments", .bool(s.readsMoments)), ("glimpse", .int(s.glimpseWidth)), ("glimpse_pixels", .int(s.pixelWidth)), ("glimpse_time", .bool(s.readsGlimpseTime)), ("glimpse_place", .bool(s.readsPlace)), ("echo_columns", .array(s.echoColumns.map { .int($0) })),
-                  ("phrase_groups", .int(s.phrases.count)), ("count_row", .bool(s.countRow != nil))]
+                  ("phrase_groups", .int(s.phrases.count)), ("count_row", .bool(s.countRow != nil)),
+                  ("kept_word", .bool(s.keptWord != nil))]
         }
         return .object(f)
     }

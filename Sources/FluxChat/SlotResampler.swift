@@ -64,12 +64,17 @@ public struct PhraseGroup: Sendable, Equatable {
 /// the rows of these columns of each line are added to every row of that line, before the tags
 /// (slots.line_echo: any row of a line then names its object's shape and motion). Config `phrases`
 /// (optional, `PhraseGroup`): rows whose words are chosen together as one phrase. Config `count_row`
-/// (optional, `CountRow`): a row that holds the count of other lines whose object moves.
+/// (optional, `CountRow`): a row that holds the count of other lines whose object moves. Config
+/// `kept_word` (optional, `KeptWord`, with tensor `kept_word` [D]): the change row of a line whose
+/// object stays says so.
 struct SlotResampler: Sendable {
     /// Rows chosen together as phrases (config `phrases`); empty: every row on its own.
     let phrases: [PhraseGroup]
     /// A row written as a count of other lines (config `count_row`); nil: none.
     let countRow: CountRow?
+    /// The word written in the change row of a line whose object stays (config `kept_word`) and
+    /// kept_word - words[absent] [D]; nil: none.
+    let keptWord: (word: KeptWord, delta: [Float])?
     let heads: Int, rowsPerQuery: Int
     /// Columns of a line added to every row of it (slots.line_echo); empty: none.
     let echoColumns: [Int]
@@ -332,7 +337,7 @@ struct SlotResampler: Sendable {
 
     /// Reads and checks the tensors; every mismatch is `model_invalid` naming `src` and the tensor or field.
     init(weights: SafeTensorsFile, prefix: String, source src: String, heads: Int?, rowsPerQuery: Int?,
-         echoColumns: [Int] = [], phrases: [PhraseGroup] = [], countRow: CountRow? = nil) throws {
+         echoColumns: [Int] = [], phrases: [PhraseGroup] = [], countRow: CountRow? = nil, keptWord: KeptWord? = nil) throws {
         func bad(_ message: String) -> FluxError { FluxError(.modelInvalid, "\(src): \(message)") }
         // Checked before any tensor is read: a malformed file fails on its header alone.
         func shape(_ name: String, rank: Int) throws -> [Int] {
@@ -471,6 +476,8 @@ struct SlotResampler: Sendable {
             let written = countRow.line * rowsPerQuery + countRow.row
             guard !claimed.contains(written) else { throw bad("config count_row writes row \(countRow.row) of line \(countRow.line), which a phrase group holds") }
         }
+        if let keptWord, let problem = keptWord.problem(lines: l, rows: rowsPerQuery, words: w[0]) { throw bad("config \(problem)") }
+        if keptWord != nil { try expect("kept_word", [w[1]], "the LM's embedding of the kept word (config kept_word)") }
         self.phrases = phrases
         self.countRow = countRow
         self.heads = heads; self.rowsPerQuery = rowsPerQuery; self.echoColumns = echoColumns
@@ -480,7 +487,14 @@ struct SlotResampler: Sendable {
         vW = try weights.tensor(prefix + "v.weight"); vB = try weights.tensor(prefix + "v.bias")
         fc1 = try weights.tensor(prefix + "fc1.weight"); b1 = try weights.tensor(prefix + "fc1.bias")
         fc2 = try weights.tensor(prefix + "fc2.weight"); b2 = try weights.tensor(prefix + "fc2.bias")
-        table = try weights.tensor(prefix + "words")
+        let wordTable = try weights.tensor(prefix + "words")
+        table = wordTable
+        if let keptWord {
+            let v = try weights.tensor(prefix + "kept_word").data, d = v.count
+            self.keptWord = (keptWord, (0..<d).map { v[$0] - wordTable.data[keptWord.absent * d + $0] })
+        } else {
+            self.keptWord = nil
+        }
         tags = hasTags ? try weights.tensor(prefix + "tags") : nil
         positionWeights = hasKP ? (try weights.tensor(prefix + "kp.weight"), try weights.tensor(prefix + "vp.weight")) : nil
         tokenMLP = tokPresent.isEmpty ? nil : (try weights.tensor(prefix + "tok1.weight"), try weights.tensor(prefix + "tok1.bias"),
@@ -597,6 +611,9 @@ struct SlotResampler: Sendable {
                 out.withUnsafeMutableBufferPointer { yp in
                     BLAS.gemm(m: l * rowsPerQuery, n: outputDim, k: words, a: zp.baseAddress!, lda: words,
                               b: tp.baseAddress!, ldb: outputDim, c: yp.baseAddress!, ldc: outputDim)
+                    if let (kept, delta) = keptWord {
+                        kept.apply(probabilities: UnsafeBufferPointer(zp), words: words, delta: delta, to: yp, rowsPerQuery: rowsPerQuery)
+                    }
                 }
             }
         }

@@ -20,10 +20,11 @@ final class SlotResamplerTests: XCTestCase {
 
     func resampler(_ path: String = fixture, pool: String = "none", inputDim: Int? = 16, rowsPerToken: Int? = nil,
                    heads: Int? = 2, rowsPerQuery: Int? = 2, echo: [Int]? = nil, phrases: [PhraseGroup] = [],
-                   countRow: CountRow? = nil) throws -> Projector {
+                   countRow: CountRow? = nil, keptWord: KeptWord? = nil) throws -> Projector {
         try Projector(weights: SafeTensorsFile(path: path), prefix: "projector.", type: "slot_resampler", pool: pool,
                       inputDim: inputDim, hiddenDim: 12, outputDim: 6, rowsPerToken: rowsPerToken,
-                      heads: heads, rowsPerQuery: rowsPerQuery, echoColumns: echo, phrases: phrases, countRow: countRow)
+                      heads: heads, rowsPerQuery: rowsPerQuery, echoColumns: echo, phrases: phrases, countRow: countRow,
+                      keptWord: keptWord)
     }
 
     /// The phrase groups of the fixture's metadata (the bundle config's JSON).
@@ -368,7 +369,7 @@ final class SlotResamplerTests: XCTestCase {
     /// MLP; with `positions`, one that reads token positions.
     /// `glimpsePixels`: a glimpse of 4 features a cell whose cells also read patch vectors of this length.
     func resamplerBundle(_ name: String, positions: Bool = false, echo: Any? = nil, phrases: Any? = nil,
-                         glimpsePixels: Int? = nil, countRow: Any? = nil) throws -> String {
+                         glimpsePixels: Int? = nil, countRow: Any? = nil, keptWord: Any? = nil) throws -> String {
         let dir = Fixtures.tempDir(name)
         let src = try SafeTensorsFile(path: Fixtures.bundlePath + "/model.safetensors")
         var rng = SplitMix64(seed: 5)
@@ -383,7 +384,8 @@ final class SlotResamplerTests: XCTestCase {
             [("gproj.weight", [4, 64]), ("gproj.bias", [4]), ("gl1.weight", [12, 36]), ("gl1.bias", [12]), ("gl2.weight", [8, 12]),
              ("gl2.bias", [8]), ("gpix.weight", [4, $0])]
         } ?? []
-        blobs += (shapes + (positions ? [("kp.weight", [8, 5]), ("vp.weight", [8, 5])] : []) + glimpse).map { ("projector.\($0.0)", random($0.1, 0.3)) }
+        let keptVector: [(String, [Int])] = keptWord == nil ? [] : [("kept_word", [64])]
+        blobs += (shapes + (positions ? [("kp.weight", [8, 5]), ("vp.weight", [8, 5])] : []) + glimpse + keptVector).map { ("projector.\($0.0)", random($0.1, 0.3)) }
         try SafeTensorsWriter.write(blobs, to: dir + "/model.safetensors")
         var config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Fixtures.bundlePath + "/config.json"))) as? [String: Any])
         var projector: [String: Any] = ["type": "slot_resampler", "input_dim": 64, "hidden_dim": 12, "output_dim": 64,
@@ -391,6 +393,7 @@ final class SlotResamplerTests: XCTestCase {
         projector["echo_columns"] = echo
         projector["phrases"] = phrases
         projector["count_row"] = countRow
+        projector["kept_word"] = keptWord
         config["projector"] = projector
         try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: dir + "/config.json"))
         try? FileManager.default.removeItem(atPath: dir + "/tokenizer.model")

@@ -29,11 +29,12 @@ def projector_config(input_dim, hidden_dim, output_dim, pool="none", rows_per_to
     return cfg
 
 
-def resampler_config(input_dim, hidden_dim, output_dim, heads, rows_per_query, echo=(), phrases=(), count=None):
+def resampler_config(input_dim, hidden_dim, output_dim, heads, rows_per_query, echo=(), phrases=(), count=None,
+                     kept=None):
     """The slot table's resampler (stages/slots.py): learned queries over all tokens, rows_per_query
     rows each, every row a softmax over the table words' embeddings ([W, output_dim]); `echo`: the
     columns slots.line_echo adds to every row of their line; `phrases`: slots.phrase_groups;
-    `count`: slots.count_row."""
+    `count`: slots.count_row; `kept`: slots.kept_word (its vector is the tensor `kept_word`)."""
     out = {"type": "slot_resampler", "input_dim": input_dim, "hidden_dim": hidden_dim, "output_dim": output_dim,
            "pool": "none", "heads": heads, "rows_per_query": rows_per_query,
            "description": "learned queries attend to all visual tokens; each writes rows_per_query word rows"}
@@ -43,6 +44,8 @@ def resampler_config(input_dim, hidden_dim, output_dim, heads, rows_per_query, e
         out["phrases"] = list(phrases)
     if count:
         out["count_row"] = dict(count)
+    if kept:
+        out["kept_word"] = dict(kept)
     return out
 
 

@@ -146,6 +146,9 @@ def main():
                     help="TASK:SHARE[,TASK:SHARE]: that share of the items are clips of TASK, asked its own question "
                          "open or in a chat that starts with the clip's event questions (e.g. object_existence:0.4)")
     ap.add_argument("--oracle-share", type=float, default=0.3, help="with --table: items read from the true table [0.3]")
+    ap.add_argument("--kept-word", action="store_true",
+                    help="with --table: the change row of a line whose object is there and does not change says "
+                         "'visible' (table.with_kept; for a bundle exported with --kept-word)")
     ap.add_argument("--max-minutes", type=float, default=60)
     ap.add_argument("--max-steps", type=int, default=None)
     ap.add_argument("--seed", type=int, default=5)
@@ -186,7 +189,7 @@ def main():
     if (a.cache is None) == (a.table is None):
         raise SystemExit("give --cache (word rows) or --table (the slot table)")
     if a.table:
-        model, cache, held = table.reader(lm, tok, a.table, a.tokenizer, a.oracle_share)
+        model, cache, held = table.reader(lm, tok, a.table, a.tokenizer, a.oracle_share, a.kept_word)
     else:
         cache, held = torch.load(a.cache, weights_only=False)
         proj = None

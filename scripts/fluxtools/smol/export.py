@@ -21,7 +21,7 @@ from gguf import GGUFReader
 from ..bundle import gguf_llm_section, projector_config, resampler_config, write_bundle
 from ..stages.align import load_encoder
 from ..stages.export import parse_budgets
-from ..stages.slots import count_row
+from ..stages.slots import count_row, kept_word
 from . import chatml, table
 
 BUDGETS = "32:8x168,64:8x168,128:8x168,256:16x168"
@@ -44,6 +44,9 @@ def main():
     ap.add_argument("--count-row", action="store_true",
                     help="with --table: the scene's moving count written as the count of the object lines that move "
                          "(config count_row, slots.count_row)")
+    ap.add_argument("--kept-word", action="store_true",
+                    help="with --table: the change row of an object line that neither appears, disappears nor changes "
+                         "says 'visible' (config kept_word, slots.with_kept; for an adapter trained with --kept-word)")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     if (a.smol is None) == (a.table is None):
@@ -83,9 +86,12 @@ def table_projector(a, tensors, d):
     state = {k: v for k, v in model.state_dict().items() if k not in ("tags", "words")}
     tensors.update({"projector." + k: v for k, v in state.items()})
     tensors["projector.words"] = words
+    if a.kept_word:
+        tensors["projector.kept_word"] = table.kept_vector(tok, lm.get_input_embeddings().weight.detach())
     w = words.shape[0]
     cfg = resampler_config(state["k.weight"].shape[1], state["fc1.weight"].shape[0], d, st["args"]["heads"],
-                           state["fc2.weight"].shape[0] // w, count=count_row(tab) if a.count_row else None)
+                           state["fc2.weight"].shape[0] // w, count=count_row(tab) if a.count_row else None,
+                           kept=kept_word(tab) if a.kept_word else None)
     return cfg, st["step"]
 
 

@@ -21,7 +21,8 @@ import sentencepiece as spm
 import torch
 
 from ..stages.resample import inputs, load_cache
-from ..stages.slots import SEP, Resampler, TableIds, count_row, row_probabilities, table_words
+from ..stages.slots import (KEPT_WORD, SEP, Resampler, TableIds, count_row, kept_word, row_probabilities, table_words,
+                            with_kept)
 from . import chatml
 from .train import Model
 
@@ -62,6 +63,14 @@ def oracle_columns(table, facts, rng=None, noise=0.0):
     return torch.tensor([table.column[table.piece[w]] for line in table_words(facts, rng, noise) for w in line])
 
 
+def kept_vector(tok, emb):
+    """[D]: SmolLM2's embedding of the kept word (slots.KEPT_WORD, one piece)."""
+    ids = tok.encode(" " + KEPT_WORD, add_special_tokens=False)
+    if len(ids) != 1:
+        raise SystemExit(f"{KEPT_WORD!r} is {len(ids)} SmolLM2 pieces, not one")
+    return emb[ids[0]]
+
+
 @torch.no_grad()
 def probabilities(model, items, chunk=32):
     """[len(items), LINES * R, W] f16: the resampler's word probabilities of each item's rows."""
@@ -78,9 +87,10 @@ class TableReader(Model):
     embeddings, or (a share `oracle` of the training items) the true table's words, `noise` of
     its slots corrupted (slots.table_words), so the reading is learnt from clean tables too."""
 
-    def __init__(self, lm, tok, templates, table, words, oracle=0.0):
+    def __init__(self, lm, tok, templates, table, words, oracle=0.0, kept=None):
         super().__init__(lm, tok, None, "none", templates)
         self.table, self.words, self.oracle = table, words, oracle
+        self.kept = kept  # (kept_row, kept_vector) or None
         self.rng, self.noise, self.from_oracle = None, 0.0, False
 
     def focus(self, item, budget, rng):
@@ -90,16 +100,23 @@ class TableReader(Model):
 
     def rows_of(self, item):
         if self.from_oracle:
-            return self.words[oracle_columns(self.table, item["facts"], self.rng, self.noise)]
-        return item["probs"].float() @ self.words
+            cols = oracle_columns(self.table, item["facts"], self.rng, self.noise)
+            p = torch.zeros(len(cols), self.words.shape[0]).index_put_((torch.arange(len(cols)), cols), torch.tensor(1.0))
+        else:
+            p = item["probs"].float()
+        rows = p @ self.words
+        return rows if self.kept is None else with_kept(rows, p, *self.kept, self.words)
 
 
-def reader(lm, tok, path, tokenizer, oracle):
-    """(TableReader, training items, held-out items) of a tables file (main below)."""
+def reader(lm, tok, path, tokenizer, oracle, kept=False):
+    """(TableReader, training items, held-out items) of a tables file (main below); `kept`: the
+    kept word written (with_kept)."""
     data = torch.load(path, weights_only=False)
     table = table_ids(tokenizer, data["table_ids"], path)
-    words = smol_words(tok, lm.get_input_embeddings().weight.detach(), table)
-    return TableReader(lm, tok, chatml.templates(tok), table, words, oracle), data["tables"], data["held"]
+    emb = lm.get_input_embeddings().weight.detach()
+    words = smol_words(tok, emb, table)
+    k = (kept_word(table), kept_vector(tok, emb)) if kept else None
+    return TableReader(lm, tok, chatml.templates(tok), table, words, oracle, k), data["tables"], data["held"]
 
 
 KEEP = ("task", "q", "cands", "ans", "facts", "plan")

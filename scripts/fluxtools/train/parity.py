@@ -63,8 +63,11 @@ class BundleModel(nn.Module):
         if pc.get("type") == "slot_resampler":
             from ..stages.slots import Resampler
             state = {k: v.float() for k, v in part(tensors, "projector").items()}
+            kept = state.pop("kept_word", None)
             self.resampler = Resampler.of(state, pc["heads"], pc.get("echo_columns", ()), pc.get("phrases", ()))
             self.resampler.count_row = pc.get("count_row")
+            if pc.get("kept_word"):
+                self.resampler.kept = (pc["kept_word"], kept)
         elif pc.get("type", "mlp2x_gelu") != "mlp2x_gelu" or pc.get("pool", "none") not in ("none", "avg2"):
             raise SystemExit(f"projector {pc.get('type')} / pool {pc.get('pool')}: not supported")
         else:
