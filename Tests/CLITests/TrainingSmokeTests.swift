@@ -58,10 +58,12 @@ final class TrainingSmokeTests: XCTestCase {
 
         // fluxchat-smol's slot table on the GGUF fixture's language model: the table's 90 rows
         // reach the ChatML prompt, the adapter beside the bundle is merged, and its scene's moving
-        // count is the count of the lines that move (config count_row, slots.count_row).
+        // count is the count of the lines that move (config count_row, slots.count_row); the lines
+        // of objects that stay say so (config kept_word with its tensor, slots.with_kept).
         let mconfig = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("mbundle/config.json")))
         let mprojector = try XCTUnwrap((mconfig as? [String: Any])?["projector"] as? [String: Any])
         XCTAssertEqual((mprojector["count_row"] as? [String: Any])?["lines"] as? [Int], Array(0..<8))
+        XCTAssertEqual((mprojector["kept_word"] as? [String: Any])?["lines"] as? [Int], Array(0..<8))
         let m = try CLI.run(["ask", "--model", out.appendingPathComponent("mbundle").path, "--video",
                              "weights/examples/01_purple_star_up.mp4", "--max-tokens", "4", "--json", "How many objects move?"])
         XCTAssertEqual(m.status, 0, m.stderr)

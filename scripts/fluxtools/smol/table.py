@@ -64,11 +64,9 @@ def oracle_columns(table, facts, rng=None, noise=0.0):
 
 
 def kept_vector(tok, emb):
-    """[D]: SmolLM2's embedding of the kept word (slots.KEPT_WORD, one piece)."""
-    ids = tok.encode(" " + KEPT_WORD, add_special_tokens=False)
-    if len(ids) != 1:
-        raise SystemExit(f"{KEPT_WORD!r} is {len(ids)} SmolLM2 pieces, not one")
-    return emb[ids[0]]
+    """[D]: the LM's embedding of the kept word (slots.KEPT_WORD; the mean of its pieces where the
+    tokenizer splits it, as smol_words; SmolLM2 has it as one piece)."""
+    return emb[torch.tensor(tok.encode(" " + KEPT_WORD, add_special_tokens=False))].mean(0)
 
 
 @torch.no_grad()

@@ -145,6 +145,9 @@ def main():
     ap.add_argument("--change-weight", type=float, default=1.0,
                     help="table phase: weight of the change rows of the objects that change (most objects do not, and "
                          "their ', ,' rows outweigh the rare changes) [1]")
+    ap.add_argument("--changer-shape-weight", type=float, default=1.0,
+                    help="table phase: the shape rows of the objects that change weighted this much more (an object "
+                         "seen part of the time: its shape was right 67%% of the time, the others' 84%%; session 22) [1]")
     ap.add_argument("--mover-weight", type=float, default=1.0,
                     help="table phase: weight of the motion rows of the objects that move (most objects stay still, and "
                          "the table read 'stays still' for a third of the movers on whole views; session 19) [1]")
@@ -252,6 +255,7 @@ def main():
             movers = ((motion != sep) & (motion != still)).float()
             w = row_weights.view(model.lines, model.r).repeat(len(chunk), 1, 1)
             w[:, :len(COLOUR_NAMES), OBJECT_FIELDS["change"]] *= (1 + (a.change_weight - 1) * changes)[..., None]
+            w[:, :len(COLOUR_NAMES), OBJECT_FIELDS["shape"]] *= (1 + (a.changer_shape_weight - 1) * changes)[..., None]
             w[:, :len(COLOUR_NAMES), OBJECT_FIELDS["motion"]] *= (1 + (a.mover_weight - 1) * movers)[..., None]
             w = w.flatten(1)
             loss = (ce * w).sum() / (row_weights.sum() * len(chunk))

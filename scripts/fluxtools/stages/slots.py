@@ -599,7 +599,8 @@ def field_accuracy(pred, target, sep, still, seen, lines=LINES, r=R, changes=Non
     column, `still` the column of "stays"; `seen` [B, colours]: the object has a kept token): an
     object field is scored on the
     lines of objects that have a kept token (selection drops many still ones at small budgets),
-    `present` on all lines; a field is right when all its rows are. `changes` ({change word: its
+    `present` on all lines; a field is right when all its rows are ("changer shape": the shape of the
+    objects that change). `changes` ({change word: its
     column}) adds "changes": [right, objects] per kind of change, and "false change": the share of
     the seen objects that do not change whose line says they do (what makes a description invent)."""
     p, t = pred.view(-1, lines, r), target.view(-1, lines, r)
@@ -614,6 +615,7 @@ def field_accuracy(pred, target, sep, still, seen, lines=LINES, r=R, changes=Non
     changing = present & (t[:, :objs, 5] != sep)
     right = (p[:, :objs, 5:7] == t[:, :objs, 5:7]).all(-1)
     out["changer change"] = float(right[changing].float().mean())
+    out["changer shape"] = float((p[:, :objs, 1] == t[:, :objs, 1])[changing].float().mean())
     kinds = {}
     if changes:
         for word, col in changes.items():

@@ -80,13 +80,13 @@ def main():
     stage("smol tables", "table", "--resampler", sres, "--tokenizer", TOKENIZER, "--cache", os.path.join(align, "cache.pt"),
           "--views", 4, "--count-row", "--out", tables, package="smol")
     stage("smol adapter, slot table", "adapt", "--out", adapt, "--gguf", gguf, "--table", tables, "--tokenizer", TOKENIZER,
-          "--max-steps", 2, "--batch", 2, "--event-share", 0.5, "--focus", "object_existence:0.5", "--eval-clips", 2,
+          "--max-steps", 2, "--batch", 2, "--event-share", 0.5, "--focus", "object_existence:0.5", "--kept-word", "--eval-clips", 2,
           "--eval-every", 2, package="smol")
     stage("smol adapter weights", "adapt", "--out", adapt, "--gguf", gguf, "--table", tables, "--tokenizer", TOKENIZER,
           "--save-weights", os.path.join(a.out, "adapter.safetensors"), package="smol")
     stage("export, smol slot table", "export", "--encoder", enc, "--table", sres, "--tokenizer", TOKENIZER, "--gguf", gguf,
           "--gguf-ref", "../llm.gguf", "--adapter", os.path.join(a.out, "adapter.safetensors"), "--out", mbundle,
-          "--budgets", "16:4x56,32:4x56", "--default-budget", 16, "--count-row", package="smol")
+          "--budgets", "16:4x56,32:4x56", "--default-budget", 16, "--count-row", "--kept-word", package="smol")
     print(f"bundle: {bundle}")
     print(f"bundle: {sbundle}")
     print(f"bundle: {pbundle}")
