@@ -22,7 +22,7 @@ import torch
 
 from ..stages.resample import inputs, load_cache
 from ..stages.slots import (KEPT_WORD, SEP, Resampler, TableIds, count_row, kept_word, row_probabilities, table_words,
-                            with_kept)
+                            word_rows)
 from . import chatml
 from .train import Model
 
@@ -88,7 +88,7 @@ class TableReader(Model):
     def __init__(self, lm, tok, templates, table, words, oracle=0.0, kept=None):
         super().__init__(lm, tok, None, "none", templates)
         self.table, self.words, self.oracle = table, words, oracle
-        self.kept = kept  # (kept_row, kept_vector) or None
+        self.kept = kept  # (slots.kept_word, kept_vector) or None
         self.rng, self.noise, self.from_oracle = None, 0.0, False
 
     def focus(self, item, budget, rng):
@@ -99,11 +99,10 @@ class TableReader(Model):
     def rows_of(self, item):
         if self.from_oracle:
             cols = oracle_columns(self.table, item["facts"], self.rng, self.noise)
-            p = torch.zeros(len(cols), self.words.shape[0]).index_put_((torch.arange(len(cols)), cols), torch.tensor(1.0))
+            p = torch.nn.functional.one_hot(cols, self.words.shape[0]).float()
         else:
             p = item["probs"].float()
-        rows = p @ self.words
-        return rows if self.kept is None else with_kept(rows, p, *self.kept, self.words)
+        return word_rows(p, self.words, self.kept)
 
 
 def reader(lm, tok, path, tokenizer, oracle, kept=False):

@@ -386,6 +386,13 @@ def with_kept(rows, p, kept, vector, words, r=R):
     return out
 
 
+def word_rows(p, words, kept=None, r=R):
+    """[..., LINES * R, D]: the rows of the word probabilities p [..., LINES * R, W] over the word
+    embeddings `words` [W, D], with the kept word (with_kept) where `kept` is (kept_word, vector)."""
+    rows = p @ words
+    return rows if kept is None else with_kept(rows, p, *kept, words, r)
+
+
 def phrase_targets(target, group, r=R):
     """[B, lines] index of each line's true phrase in `group` from the true columns [B, LINES * R]
     (-100 where the pair is not one of its phrases)."""
@@ -524,10 +531,7 @@ class Resampler(nn.Module):
 
     def forward(self, x, mask=None, pos=None, places=None, pix=None):
         p = row_probabilities(self.logits(x, mask, pos=pos, places=places, pix=pix), self.phrases, self.r, self.count_row)
-        rows = p @ self.words
-        if self.kept is not None:
-            rows = with_kept(rows, p, *self.kept, self.words, self.r)
-        rows = line_echo(rows, self.echo, self.r)
+        rows = line_echo(word_rows(p, self.words, self.kept, self.r), self.echo, self.r)
         return rows if self.tags is None else rows + line_tags(self.tags, self.r)
 
     def rows(self, x, d=None, pos=None, places=None, pix=None):
