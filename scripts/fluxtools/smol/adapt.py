@@ -32,6 +32,7 @@ from ..stages.align import Projector
 from ..stages.common import Run, cosine_lr, save_weights
 from ..stages.questions import open_questions, question_kind, says
 from . import chatml, table, words
+from .general import load_replies
 from .train import PERCEPTION, Model, pick_kind, summarize, turns_of
 
 TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
@@ -145,6 +146,9 @@ def main():
     ap.add_argument("--focus", default=None,
                     help="TASK:SHARE[,TASK:SHARE]: that share of the items are clips of TASK, asked its own question "
                          "open or in a chat that starts with the clip's event questions (e.g. object_existence:0.4)")
+    ap.add_argument("--general-share", type=float, default=0.0,
+                    help="items with a question not about the video put into the chat at a random place, frozen "
+                         "SmolLM2's reply its target (general.py; session 23) [0]")
     ap.add_argument("--oracle-share", type=float, default=0.3, help="with --table: items read from the true table [0.3]")
     ap.add_argument("--kept-word", action="store_true",
                     help="with --table: the change row of a line whose object is there and does not change says "
@@ -203,6 +207,7 @@ def main():
         sd = {k: v for k, v in holder.state_dict().items() if k.endswith(".a") or k.endswith(".b")}
         run.save({"adapter": sd, "opt": opt.state_dict(), "step": step, "args": vars(a)})
 
+    general = load_replies() if a.general_share > 0 else []
     focus = focus_pools(cache, a.focus)  # before the first evaluation: a bad --focus stops at once
     if step == 0:
         run.log(step=0, heldout=evaluate(model, held[:a.eval_clips], a.budget, 0))
@@ -221,6 +226,9 @@ def main():
                 turns, options = turns_of(it, rng, "open_task" if rng.random() < 0.5 else "chat", 1.0)
             else:
                 turns, options = turns_of(it, rng, pick_kind(rng, it["task"], a.mc_share), a.event_share)
+            if general and rng.random() < a.general_share:
+                at = int(rng.integers(0, len(turns) + (options is None)))  # never after a multiple-choice question
+                turns = turns[:at] + [general[int(rng.integers(0, len(general)))]] + turns[at:]
             seqs.append(model.sequence(it, turns, options))
         loss = model.loss(seqs)
         opt.zero_grad()

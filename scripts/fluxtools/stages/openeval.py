@@ -28,6 +28,18 @@ from ..synth.tasks import PRESENT_QUESTIONS
 from .facts import objects_of, scene_facts
 from .questions import open_questions, question_kind, says
 
+def serve(fluxchat, model, lines):
+    """{id: reply text} of the JSON request lines through `fluxchat serve --stdio --model MODEL`
+    (an error's reply is "<error ...>", so that it counts as wrong)."""
+    p = subprocess.run([fluxchat, "serve", "--stdio", "--model", model], input="\n".join(lines) + "\n",
+                       capture_output=True, text=True, check=True)
+    replies = {}
+    for line in p.stdout.splitlines():
+        o = json.loads(line)
+        replies[o["id"]] = o.get("text", "") if o.get("event") == "done" else "<error %s>" % o.get("error")
+    return replies
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default=str(REPO / "weights" / "fluxchat-tiny"))
@@ -66,12 +78,7 @@ def main():
             if a.budget:
                 req["budget"] = a.budget
             lines.append(json.dumps(req))
-        p = subprocess.run([a.fluxchat, "serve", "--stdio", "--model", a.model], input="\n".join(lines) + "\n",
-                           capture_output=True, text=True, check=True)
-    replies = {}
-    for line in p.stdout.splitlines():
-        o = json.loads(line)
-        replies[o["id"]] = o.get("text", "") if o.get("event") == "done" else "<error %s>" % o.get("error")
+        replies = serve(a.fluxchat, a.model, lines)
     per = {}
     for n, it in enumerate(items):
         it["reply"] = replies.get(n, "<none>")
