@@ -28,6 +28,7 @@ from ..synth.tasks import PRESENT_QUESTIONS
 from .facts import objects_of, scene_facts
 from .questions import open_questions, question_kind, says
 
+
 def serve(fluxchat, model, lines):
     """{id: reply text} of the JSON request lines through `fluxchat serve --stdio --model MODEL`
     (an error's reply is "<error ...>", so that it counts as wrong)."""
