@@ -40,20 +40,20 @@ final class ShippedModelTests: XCTestCase {
     /// that moves, the count and the direction on all 6 clips, 5 shapes, 1 description; random weights
     /// get none).
     func testShippedModelAnswersItsExampleClips() throws {
-        var requests: [[String: Any]] = [], expected: [String] = []
+        var requests: [[String: Any]] = [], wants: [(label: String, answer: String)] = []
         for item in try Self.examples() {
             for qa in item.questions {
                 requests.append(["video": "weights/examples/" + item.video, "prompt": qa.question, "max_tokens": 64])
-                expected.append("\(item.video): \(qa.question) (want \(qa.answer))")
+                wants.append(("\(item.video): \(qa.question)", qa.answer))
             }
         }
         XCTAssertGreaterThanOrEqual(requests.count, 20)
         // No --model: the shipped model is the default.
         let replies = try Self.serve([], requests)
         var wrong: [String] = []
-        for (i, item) in try Self.examples().flatMap({ $0.questions }).enumerated() {
-            XCTAssertFalse(replies[i].isEmpty, "\(expected[i]) got no reply")
-            if replies[i].lowercased() != item.answer.lowercased() { wrong.append("\(expected[i]) -> \(replies[i])") }
+        for (reply, want) in zip(replies, wants) {
+            XCTAssertFalse(reply.isEmpty, "\(want.label) got no reply")
+            if reply.lowercased() != want.answer.lowercased() { wrong.append("\(want.label) -> \(reply) (want \(want.answer))") }
         }
         let right = requests.count - wrong.count
         XCTAssertGreaterThanOrEqual(right, 23, "\(right) of \(requests.count) right; wrong:\n" + wrong.joined(separator: "\n"))
@@ -68,32 +68,25 @@ final class ShippedModelTests: XCTestCase {
         let gguf = CLI.repoRoot.appendingPathComponent("weights/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf").path
         try XCTSkipUnless(FileManager.default.fileExists(atPath: gguf),
                           "fluxchat-smol's language model is not installed: scripts/get-smollm2 installs it")
-        var requests: [[String: Any]] = [], expected: [String] = []
-        var paris: [Int] = []
+        // (request, the word a right reply holds, whether it is the question not about the video)
+        var asks: [(request: [String: Any], want: String, paris: Bool)] = []
         for item in try Self.examples() {
             let video = "weights/examples/" + item.video
             let short = item.questions.filter { !$0.question.hasPrefix("Describe") }
-            for qa in short {
-                requests.append(["video": video, "prompt": qa.question, "max_tokens": 24])
-                expected.append(qa.answer)
-            }
-            var history: [[String: String]] = []
-            for qa in short.prefix(3) {
-                history += [["role": "user", "content": qa.question], ["role": "assistant", "content": qa.answer]]
-            }
-            paris.append(requests.count)
-            requests.append(["video": video, "max_tokens": 24,
-                             "messages": history + [["role": "user", "content": "What is the capital of France?"]]])
-            expected.append("Paris")
+            asks += short.map { (["video": video, "prompt": $0.question, "max_tokens": 24], $0.answer, false) }
+            let history = short.prefix(3).flatMap { [["role": "user", "content": $0.question],
+                                                      ["role": "assistant", "content": $0.answer]] }
+            let france = history + [["role": "user", "content": "What is the capital of France?"]]
+            asks.append((["video": video, "max_tokens": 24, "messages": france], "Paris", true))
         }
-        let replies = try Self.serve(["--model", "weights/fluxchat-smol"], requests)
+        let replies = try Self.serve(["--model", "weights/fluxchat-smol"], asks.map(\.request))
         var wrong: [String] = [], shortRight = 0, parisRight = 0
-        for (i, want) in expected.enumerated() {
-            let ok = paris.contains(i) ? replies[i].contains(want) : replies[i].lowercased() == want.lowercased()
-            if !ok { wrong.append("\(requests[i]["video"] ?? ""): want \(want), got \(replies[i])") }
-            if ok && paris.contains(i) { parisRight += 1 } else if ok { shortRight += 1 }
+        for (reply, ask) in zip(replies, asks) {
+            let ok = ask.paris ? reply.contains(ask.want) : reply.lowercased() == ask.want.lowercased()
+            if !ok { wrong.append("\(ask.request["video"] ?? ""): want \(ask.want), got \(reply)") }
+            if ok { if ask.paris { parisRight += 1 } else { shortRight += 1 } }
         }
-        let report = "short \(shortRight), Paris \(parisRight) of \(paris.count); wrong:\n" + wrong.joined(separator: "\n")
+        let report = "short \(shortRight), Paris \(parisRight) of \(asks.filter(\.paris).count); wrong:\n" + wrong.joined(separator: "\n")
         XCTAssertGreaterThanOrEqual(shortRight, Self.smolShortFloor, report)
         XCTAssertGreaterThanOrEqual(parisRight, Self.smolParisFloor, report)
     }

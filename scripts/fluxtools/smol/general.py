@@ -23,6 +23,7 @@ import torch
 
 from ..paths import REPO
 from ..stages.openeval import serve
+from ..train.prompting import fill
 from . import chatml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -104,8 +105,8 @@ def ask_frozen(lm, tok, questions, max_new):
     for q in questions:
         ids = []
         if tpl.system:
-            ids += chatml.encode(tok, chatml.SYSTEM.replace("{system}", tpl.system))
-        ids += chatml.encode(tok, chatml.USER.replace("{content}", q)) + chatml.encode(tok, chatml.GENERATION)
+            ids += chatml.encode(tok, fill(chatml.SYSTEM, {"system": tpl.system}))
+        ids += chatml.encode(tok, fill(chatml.USER, {"content": q})) + chatml.encode(tok, chatml.GENERATION)
         x = torch.tensor([ids])
         with torch.no_grad():
             g = lm.generate(x, attention_mask=torch.ones_like(x), max_new_tokens=max_new, do_sample=False,
