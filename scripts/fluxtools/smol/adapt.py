@@ -30,7 +30,7 @@ from safetensors.torch import load_file
 
 from ..stages.align import Projector
 from ..stages.common import Run, cosine_lr, save_weights
-from ..stages.questions import open_questions, question_kind, says
+from ..stages.questions import open_questions, question_kind, says, sentence
 from . import chatml, table, words
 from .general import load_replies
 from .train import PERCEPTION, Model, pick_kind, summarize, turns_of
@@ -143,6 +143,10 @@ def main():
     ap.add_argument("--event-share", type=float, default=0.0,
                     help="chats that start with the clip's event questions (what changes, which object appears, "
                          "disappears, stays; smol.train.turns_of) [0]")
+    ap.add_argument("--mover-share", type=float, default=0.0,
+                    help="chats that also ask which way a moving object moves (smol.train.turns_of) [0]")
+    ap.add_argument("--sentences", action="store_true",
+                    help="open questions' short answers as whole sentences (stages.questions.sentence; session 24)")
     ap.add_argument("--focus", default=None,
                     help="TASK:SHARE[,TASK:SHARE]: that share of the items are clips of TASK, asked its own question "
                          "open or in a chat that starts with the clip's event questions (e.g. object_existence:0.4)")
@@ -225,7 +229,10 @@ def main():
             if focused:
                 turns, options = turns_of(it, rng, "open_task" if rng.random() < 0.5 else "chat", 1.0)
             else:
-                turns, options = turns_of(it, rng, pick_kind(rng, it["task"], a.mc_share), a.event_share)
+                turns, options = turns_of(it, rng, pick_kind(rng, it["task"], a.mc_share), a.event_share,
+                                          a.mover_share)
+            if a.sentences and options is None:
+                turns = [(q, sentence(q, ans)) for q, ans in turns]
             if general and rng.random() < a.general_share:
                 at = int(rng.integers(0, len(turns) + (options is None)))  # never after a multiple-choice question
                 turns = turns[:at] + [general[int(rng.integers(0, len(general)))]] + turns[at:]

@@ -8,6 +8,7 @@ import re
 from ..synth.palette import background_phrase
 from .facts import objects_of
 
+STILL = "It does not move."
 NUMBER = ["no", "one", "two", "three", "four", "five", "six"]
 CHANGE_TEXT = {"none": "It does not change.", "bigger": "It gets bigger.", "smaller": "It gets smaller.",
                "disappears": "It disappears.", "appears": "It appears."}
@@ -67,10 +68,8 @@ def open_questions(facts, rng):
     out.append((pick(["How many objects are there?", "How many objects are in the video?"]), str(len(objs))))
     if objs:
         c, f = objs[int(rng.integers(0, len(objs)))]
-        name = pick([f"{c} {f['shape']}", f["shape"], f"{c} object"])
-        out += [(pick([f"Which direction does the {name} move?", f"Where does the {name} move?",
-                       f"In which direction is the {name} moving?"]),
-                 f["motion"] if f["motion"] != "still" else "It does not move."),
+        name = object_name(c, f, pick)
+        out += [direction_question(name, f, pick),
                 (pick([f"What colour is the {f['shape']}?", f"What is the colour of the {f['shape']}?"]), c),
                 (pick([f"What shape is the {c} object?", f"What is the shape of the {c} object?"]), f["shape"]),
                 (f"What size is the {name}?", f["size"]),
@@ -81,6 +80,18 @@ def open_questions(facts, rng):
                 background_phrase(facts["bg.pattern"], facts["bg.colour"])))
     out.append((pick(DESCRIBE), describe(facts)))
     return out[:-1] + event_questions(objs, pick) + out[-1:]
+
+
+def object_name(colour, f, pick):
+    """How a question names an object: by colour and shape, by shape, or by colour."""
+    return pick([f"{colour} {f['shape']}", f["shape"], f"{colour} object"])
+
+
+def direction_question(name, f, pick):
+    """(question, answer): which way the object called `name` (its facts `f`) moves."""
+    return (pick([f"Which direction does the {name} move?", f"Where does the {name} move?",
+                  f"In which direction is the {name} moving?"]),
+            f["motion"] if f["motion"] != "still" else STILL)
 
 
 def event_questions(objs, pick):
@@ -144,3 +155,53 @@ def says(reply, answer):
         return bool(counts) and all(w in mine for w in counts)
     n = len(a)
     return any(r[i:i + n] == a for i in range(len(r) - n + 1))
+
+
+def _count_sentence(n, one, many):
+    return f"{NUMBER[n].capitalize() if n < len(NUMBER) else n} {one if n == 1 else many}."
+
+
+def _thing(name):
+    return name if name.startswith("the ") else "the " + name
+
+
+_SENTENCES = [  # (question pattern, sentence from (subject, short answer)); the first match writes the reply
+    (r"(?:what|which) colou?r is (the .+)|what is the colou?r of (the .+)", lambda s, a: f"{s} is {a}."),
+    (r"what shape is (the .+)|what is the shape of (the .+)", lambda s, a: f"{s} is a {a}."),
+    (r"(?:what size|how big) is (the .+)", lambda s, a: f"{s} is {a}."),
+    (r"(?:which direction|where|in which direction) does (the .+) (?:move|go)|in which direction is (the .+) moving|"
+     r"where is (the .+) heading",
+     lambda s, a: f"{s} {motion_phrase(a)}."),
+    (r"which object moves|what is moving in the video", lambda s, a: f"{_thing(a)} moves."),
+    (r"how many objects (?:move|are moving)(?: in the video)?", lambda s, a: _count_sentence(int(a), "object moves", "objects move")),
+    (r"how many objects are (?:there|in the video)", lambda s, a: "There is one object." if a == "1"
+     else f"There are {NUMBER[int(a)] if int(a) < len(NUMBER) else a} objects."),
+    (r"how many times does (the .+) jump", lambda s, a: f"{s} makes no jumps." if a == "0"
+     else f"{s} jumps {_count_sentence(int(a), 'time', 'times').lower()}"),
+    (r"what (?:is the background like|does the background look like)", lambda s, a: f"The video is set on {a}."),
+    (r"which object appears partway.*", lambda s, a: f"{_thing(a)} appears partway through the video."),
+    (r"which object disappears", lambda s, a: f"{_thing(a)} disappears."),
+    (r"which object is still visible at the end.*", lambda s, a: f"{_thing(a)} is still visible at the end."),
+    (r"which of (?:these|the following) objects (?:appears in|can be seen in) the video",
+     lambda s, a: f"{_thing(a)} is in the video."),
+]
+
+
+def sentence(question, answer):
+    """The short answer of an open question as a whole sentence ("What colour is the object that
+    moves?", "red" -> "The object that moves is red."); answers that are sentences already, and
+    questions of other forms, stay as they are.
+
+    Why: SmolLM2 answers in sentences; trained on bare words, fluxchat-smol replied "red" and "left"
+    where the issue asks for fluent English (session 24). Every sentence holds the short answer's words
+    in order, so `says` scores it as it scores the word."""
+    if answer.endswith("."):
+        return answer
+    q = question.strip().rstrip("?").strip()
+    for pattern, write in _SENTENCES:
+        m = re.fullmatch(pattern, q, re.IGNORECASE)
+        if m:
+            subject = next((g for g in m.groups() if g), "")
+            out = write(subject[:1].lower() + subject[1:], answer)
+            return out[:1].upper() + out[1:]
+    return answer
