@@ -59,8 +59,8 @@ def turns_of(item, rng, kind, events=0.0, movers=0.0):
         first = event_questions(objects_of(item["facts"]), pick)
         asked = {q for q, _ in first}
         turns = first + [t for t in turns if t[0] not in asked]
-    moving = [o for o in objects_of(item["facts"]) if o[1]["motion"] != "still"]
-    if moving and rng.random() < movers:
+    moving = [o for o in objects_of(item["facts"]) if o[1]["motion"] != "still"] if movers else []
+    if moving and rng.random() < movers:  # no draw without `movers`: earlier runs' chats stay as they were
         c, f = pick(moving)
         turn = direction_question(object_name(c, f, pick), f, pick)
         at = int(rng.integers(0, len(turns) + 1))

@@ -157,8 +157,10 @@ def says(reply, answer):
     return any(r[i:i + n] == a for i in range(len(r) - n + 1))
 
 
-def _count_sentence(n, one, many):
-    return f"{NUMBER[n].capitalize() if n < len(NUMBER) else n} {one if n == 1 else many}."
+def _count(a, one, many):
+    """'two objects' for the count '2' (the word as says reads it)."""
+    n = int(a)
+    return f"{NUMBER[n] if n < len(NUMBER) else n} {one if n == 1 else many}"
 
 
 def _thing(name):
@@ -173,11 +175,11 @@ _SENTENCES = [  # (question pattern, sentence from (subject, short answer)); the
      r"where is (the .+) heading",
      lambda s, a: f"{s} {motion_phrase(a)}."),
     (r"which object moves|what is moving in the video", lambda s, a: f"{_thing(a)} moves."),
-    (r"how many objects (?:move|are moving)(?: in the video)?", lambda s, a: _count_sentence(int(a), "object moves", "objects move")),
-    (r"how many objects are (?:there|in the video)", lambda s, a: "There is one object." if a == "1"
-     else f"There are {NUMBER[int(a)] if int(a) < len(NUMBER) else a} objects."),
-    (r"how many times does (the .+) jump", lambda s, a: f"{s} makes no jumps." if a == "0"
-     else f"{s} jumps {_count_sentence(int(a), 'time', 'times').lower()}"),
+    (r"how many objects (?:move|are moving)(?: in the video)?", lambda s, a: _count(a, "object moves", "objects move") + "."),
+    (r"how many objects are (?:there|in the video)",
+     lambda s, a: f"There {'is' if a == '1' else 'are'} {_count(a, 'object', 'objects')}."),
+    (r"how many times does (the .+) jump",
+     lambda s, a: f"{s} makes no jumps." if a == "0" else f"{s} jumps {_count(a, 'time', 'times')}."),
     (r"what (?:is the background like|does the background look like)", lambda s, a: f"The video is set on {a}."),
     (r"which object appears partway.*", lambda s, a: f"{_thing(a)} appears partway through the video."),
     (r"which object disappears", lambda s, a: f"{_thing(a)} disappears."),
