@@ -145,6 +145,8 @@ def main():
                          "disappears, stays; smol.train.turns_of) [0]")
     ap.add_argument("--mover-share", type=float, default=0.0,
                     help="chats that also ask which way a moving object moves (smol.train.turns_of) [0]")
+    ap.add_argument("--follow-share", type=float, default=0.0,
+                    help="chats that also ask about one object and then about it as 'it' (questions.follow_up) [0]")
     ap.add_argument("--sentences", action="store_true",
                     help="open questions' short answers as whole sentences (stages.questions.sentence; session 24)")
     ap.add_argument("--focus", default=None,
@@ -230,7 +232,7 @@ def main():
                 turns, options = turns_of(it, rng, "open_task" if rng.random() < 0.5 else "chat", 1.0)
             else:
                 turns, options = turns_of(it, rng, pick_kind(rng, it["task"], a.mc_share), a.event_share,
-                                          a.mover_share)
+                                          a.mover_share, a.follow_share)
             if a.sentences and options is None:
                 turns = [(q, sentence(q, ans)) for q, ans in turns]
             if general and rng.random() < a.general_share:

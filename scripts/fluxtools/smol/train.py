@@ -24,14 +24,14 @@ from ..bundle import pool_avg2
 from ..stages.align import Projector, build_cache, load_encoder
 from ..stages.common import Run, cosine_lr, load_weights, save_weights
 from ..stages.facts import objects_of
-from ..stages.questions import (direction_question, event_questions, object_name, open_questions, question_kind,
-                                says)
+from ..stages.questions import (direction_question, event_questions, follow_up, object_name, open_questions,
+                                pick_of, question_kind, says)
 from . import chatml
 
 PERCEPTION = ["moving_direction", "moving_attribute", "moving_count", "object_existence", "state_change"]
 
 
-def turns_of(item, rng, kind, events=0.0, movers=0.0):
+def turns_of(item, rng, kind, events=0.0, movers=0.0, follow=0.0):
     """(turns [(question, answer)], options or None) for a cached clip: 'chat' (1-6 open questions
     about it as follow-up turns; with probability `events` the clip's event questions come first,
     questions.event_questions), 'open_task' (the task's own question without options), 'mc'
@@ -43,7 +43,11 @@ def turns_of(item, rng, kind, events=0.0, movers=0.0):
 
     Why `movers`: open_questions asks which way a random object moves, mostly a still one, so the
     target is mostly "It does not move."; with probability `movers` a chat also asks it of a moving
-    object (session 24)."""
+    object (session 24).
+
+    `follow`: that share of the chats also hold a question about one object and a follow-up that
+    calls it "it" (questions.follow_up), so that "Which way does it move?" about a mover is
+    not read as the still kind (session 25)."""
     if kind == "mc":
         return [(item["q"], item["ans"])], item["cands"]
     if kind == "open_task":
@@ -54,7 +58,7 @@ def turns_of(item, rng, kind, events=0.0, movers=0.0):
     qs = qs[:-1]  # descriptions are their own kind: long targets would crowd the short answers out
     order = rng.permutation(len(qs))[:int(rng.integers(1, 7))]
     turns = [qs[int(i)] for i in order]
-    pick = lambda xs: xs[int(rng.integers(0, len(xs)))]
+    pick = pick_of(rng)
     if events and rng.random() < events:
         first = event_questions(objects_of(item["facts"]), pick)
         asked = {q for q, _ in first}
@@ -65,6 +69,10 @@ def turns_of(item, rng, kind, events=0.0, movers=0.0):
         turn = direction_question(object_name(c, f, pick), f, pick)
         at = int(rng.integers(0, len(turns) + 1))
         turns = turns[:at] + [turn] + turns[at:]
+    objs = objects_of(item["facts"]) if follow else []
+    if objs and rng.random() < follow:
+        at = int(rng.integers(0, len(turns) + 1))
+        turns = turns[:at] + follow_up(objs, pick, rng) + turns[at:]
     return turns, None
 
 

@@ -9,7 +9,8 @@ Asked without options, "Which of these objects appears in the video?" has as man
 the clip has objects: a reply that names any of them counts (the task's own answer is one of them).
 The event questions (questions.event_questions: which object appears, disappears, is still there at
 the end) are left out of the open set so that its figures stay comparable with session 17's; the
-task questions measure those families.
+task questions measure those families. `--follow-ups` adds, per clip, a question about one object
+given with its right answer and a follow-up that calls the object "it" (questions.follow_up).
 
     python -m fluxtools.stages.openeval --model weights/fluxchat-tiny --clips 80 --out ../runs/open.jsonl
 """
@@ -26,7 +27,7 @@ from ..synth import build, render
 from ..synth.encode import write_mp4
 from ..synth.tasks import PRESENT_QUESTIONS
 from .facts import objects_of, scene_facts
-from .questions import open_questions, question_kind, says
+from .questions import follow_up, open_questions, pick_of, question_kind, says, sentence
 
 
 def serve(fluxchat, model, lines):
@@ -51,6 +52,9 @@ def main():
     ap.add_argument("--out", default=None, help="JSONL of every exchange")
     ap.add_argument("--task-questions", action="store_true",
                     help="also ask each clip's task question without options (the perception families, open)")
+    ap.add_argument("--follow-ups", action="store_true",
+                    help="also ask, per clip, a question about one object with its right answer (a sentence) and "
+                         "then one that calls the object 'it' (questions.follow_up), counted as 'it <kind>'")
     ap.add_argument("--families-only", action="store_true",
                     help="ask only the task questions (implies --task-questions): the perception families, fast")
     a = ap.parse_args()
@@ -73,9 +77,20 @@ def main():
             for q, ans in ([] if a.families_only else open_questions(facts, rng)):
                 if question_kind(q) not in ("describe", "background", "change", "jumps", "existence"):
                     items.append({"video": path, "question": q, "answer": [ans], "kind": question_kind(q)})
+            if a.follow_ups and objects_of(facts):  # its own draws: the questions above stay those of earlier sessions
+                r = np.random.default_rng([a.seed, i, 1])
+                (q1, a1), (q2, a2) = follow_up(objects_of(facts), pick_of(r), r)
+                items.append({"video": path, "before": [q1, sentence(q1, a1)], "question": q2, "answer": [a2],
+                              "kind": "it " + question_kind(q2), "follow_up": True})
         lines = []
         for n, it in enumerate(items):
-            req = {"id": n, "video": it["video"], "prompt": it["question"], "max_tokens": 24}
+            req = {"id": n, "video": it["video"], "max_tokens": 24}
+            if "before" in it:
+                q1, a1 = it["before"]
+                req["messages"] = [{"role": "user", "content": q1}, {"role": "assistant", "content": a1},
+                                   {"role": "user", "content": it["question"]}]
+            else:
+                req["prompt"] = it["question"]
             if a.budget:
                 req["budget"] = a.budget
             lines.append(json.dumps(req))
@@ -87,8 +102,8 @@ def main():
         per.setdefault(it["kind"], []).append(it["right"])
     for k, v in sorted(per.items()):
         print(f"{k:16s} {np.mean(v):6.1%}  ({sum(v)}/{len(v)})")
-    for name, family in (("all", False), ("perception", True)):
-        v = [it["right"] for it in items if it.get("family", False) == family]
+    for name, key in (("all", None), ("perception", "family"), ("follow-ups", "follow_up")):
+        v = [it["right"] for it in items if (key and it.get(key)) or (not key and not it.get("family") and not it.get("follow_up"))]
         if v:
             print(f"{name:16s} {np.mean(v):6.1%}  ({sum(v)}/{len(v)})")
     if a.out:

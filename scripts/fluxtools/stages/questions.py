@@ -48,9 +48,14 @@ DESCRIBE = ["Describe the video.", "Describe the video in detail.", "What happen
             "What do you see in the video?", "Tell me what happens in this video."]
 
 
+def pick_of(rng):
+    """pick(xs): one of xs, drawn from rng."""
+    return lambda xs: xs[int(rng.integers(0, len(xs)))]
+
+
 def open_questions(facts, rng):
     """[(question, answer)] about this scene, a few of each kind that applies."""
-    pick = lambda xs: xs[int(rng.integers(0, len(xs)))]
+    pick = pick_of(rng)
     out = []
     objs = objects_of(facts)
     movers = [o for o in objs if o[1]["motion"] != "still"]
@@ -125,7 +130,8 @@ def event_questions(objs, pick):
 KINDS = [("how many times", "jumps"), ("how many objects move", "moving count"),
          ("how many objects are moving", "moving count"), ("how many objects", "object count"),
          ("colour", "colour"), ("shape", "shape"), ("size", "size"), ("how big", "size"), ("direction", "direction"),
-         ("where does", "direction"), ("which object moves", "which moves"), ("what is moving", "which moves"),
+         ("where does", "direction"), ("which way", "direction"), ("which object moves", "which moves"),
+         ("what is moving", "which moves"),
          ("happens to", "change"), ("change", "change"), ("background", "background"),
          ("appears", "existence"), ("disappears", "existence"), ("still visible", "existence")]
 
@@ -143,12 +149,19 @@ def _words(s):
     return re.sub(r"[^a-z0-9 ]", " ", s.lower()).split()
 
 
+STILL_SAYS = [["not", "move"], ["doesn", "t", "move"], ["not", "go"], ["stays", "still"], ["is", "still"],
+              ["not", "moving"]]  # STILL's wordings: still objects' sentences name them (session 25)
+
+
 def says(reply, answer):
     """An open reply is right when it holds the answer's words in order ('left' in 'It moves to the
-    left.'); a count also as a word ('2' or 'two'), and no other count."""
+    left.'); a count also as a word ('2' or 'two'), and no other count; STILL as any of its wordings
+    ("The blue star does not move.", "It stays still.")."""
     r, a = _words(reply), _words(answer)
     if not a:
         return False
+    if answer == STILL:
+        return any(r[i:i + len(w)] == w for w in STILL_SAYS for i in range(len(r) - len(w) + 1))
     if len(a) == 1 and a[0].isdigit() and int(a[0]) < len(NUMBER):
         mine = {a[0], NUMBER[int(a[0])]}
         counts = [w for w in r if w.isdigit() or w in NUMBER]
@@ -167,12 +180,13 @@ def _thing(name):
     return name if name.startswith("the ") else "the " + name
 
 
+_SUBJECT = r"(the .+|it)"
 _SENTENCES = [  # (question pattern, sentence from (subject, short answer)); the first match writes the reply
-    (r"(?:what|which) colou?r is (the .+)|what is the colou?r of (the .+)", lambda s, a: f"{s} is {a}."),
-    (r"what shape is (the .+)|what is the shape of (the .+)", lambda s, a: f"{s} is a {a}."),
-    (r"(?:what size|how big) is (the .+)", lambda s, a: f"{s} is {a}."),
-    (r"(?:which direction|where|in which direction) does (the .+) (?:move|go)|in which direction is (the .+) moving|"
-     r"where is (the .+) heading",
+    (rf"(?:what|which) colou?r is {_SUBJECT}|what is the colou?r of (the .+)", lambda s, a: f"{s} is {a}."),
+    (rf"what shape is {_SUBJECT}|what is the shape of (the .+)", lambda s, a: f"{s} is a {a}."),
+    (rf"(?:what size|how big) is {_SUBJECT}", lambda s, a: f"{s} is {a}."),
+    (rf"(?:which direction|which way|where|in which direction) does {_SUBJECT} (?:move|go)|"
+     r"in which direction is (the .+) moving|where is (the .+) heading",
      lambda s, a: f"{s} {motion_phrase(a)}."),
     (r"which object moves|what is moving in the video", lambda s, a: f"{_thing(a)} moves."),
     (r"how many objects (?:move|are moving)(?: in the video)?", lambda s, a: _count(a, "object moves", "objects move") + "."),
@@ -197,13 +211,49 @@ def sentence(question, answer):
     Why: SmolLM2 answers in sentences; trained on bare words, fluxchat-smol replied "red" and "left"
     where the issue asks for fluent English (session 24). Every sentence holds the short answer's words
     in order, so `says` scores it as it scores the word."""
-    if answer.endswith("."):
+    if answer.endswith(".") and answer != STILL:
         return answer
     q = question.strip().rstrip("?").strip()
     for pattern, write in _SENTENCES:
         m = re.fullmatch(pattern, q, re.IGNORECASE)
         if m:
             subject = next((g for g in m.groups() if g), "")
-            out = write(subject[:1].lower() + subject[1:], answer)
-            return out[:1].upper() + out[1:]
+            subject = subject[:1].lower() + subject[1:]
+            if answer == STILL:  # named, so that "It does not move." stays the answer about "it" alone
+                return _capital(f"{subject} does not move.") if subject else answer
+            return _capital(write(subject, answer))
     return answer
+
+
+def _capital(s):
+    return s[:1].upper() + s[1:]
+
+
+_IT = {"direction": ["Which way does it move?", "Which direction does it move?", "Where does it go?"],
+       "colour": ["What colour is it?", "Which colour is it?"],
+       "shape": ["What shape is it?"],
+       "size": ["How big is it?", "What size is it?"]}
+
+
+def follow_up(objs, pick, rng):
+    """[(question, answer), (question about "it", answer)]: a question that names one of the objects
+    (a mover for half of them where there is one), then one that calls it "it" ("What colour is the
+    object that moves?" "red", "Which way does it move?" "left"; as sentences: "The object that moves
+    is red." "It moves to the left.").
+
+    Why: trained on sentences that named their subject except "It does not move.", fluxchat-smol
+    answered "Which way does it move?" about the mover with "It does not move." (session 24)."""
+    movers = [o for o in objs if o[1]["motion"] != "still"]
+    c, f = pick(movers) if movers and rng.random() < 0.5 else pick(objs)
+    if len(movers) == 1 and movers[0][1] is f and rng.random() < 0.5:
+        first = pick([("What colour is the object that moves?", c), ("What shape is the object that moves?", f["shape"]),
+                      ("Which object moves?", f"the {c} {f['shape']}")])
+    else:
+        first = pick([direction_question(object_name(c, f, pick), f, pick),
+                      (f"What colour is the {f['shape']}?", c), (f"What shape is the {c} object?", f["shape"]),
+                      (f"What size is the {c} {f['shape']}?", f["size"])])
+    kinds = [k for k in _IT if k != question_kind(first[0])]
+    kind = "direction" if "direction" in kinds and f["motion"] != "still" and rng.random() < 0.5 else pick(kinds)
+    short = {"direction": f["motion"] if f["motion"] != "still" else STILL, "colour": c, "shape": f["shape"],
+             "size": f["size"]}[kind]
+    return [first, (pick(_IT[kind]), short)]
