@@ -24,8 +24,8 @@ from ..bundle import pool_avg2
 from ..stages.align import Projector, build_cache, load_encoder
 from ..stages.common import Run, cosine_lr, load_weights, save_weights
 from ..stages.facts import objects_of
-from ..stages.questions import (direction_question, event_questions, follow_up, object_name, open_questions,
-                                pick_of, question_kind, says)
+from ..stages.questions import (direction_question, event_questions, follow_up, movers_of, object_name,
+                                open_questions, pick_of, question_kind, says)
 from . import chatml
 
 PERCEPTION = ["moving_direction", "moving_attribute", "moving_count", "object_existence", "state_change"]
@@ -63,7 +63,7 @@ def turns_of(item, rng, kind, events=0.0, movers=0.0, follow=0.0):
         first = event_questions(objects_of(item["facts"]), pick)
         asked = {q for q, _ in first}
         turns = first + [t for t in turns if t[0] not in asked]
-    moving = [o for o in objects_of(item["facts"]) if o[1]["motion"] != "still"] if movers else []
+    moving = movers_of(objects_of(item["facts"])) if movers else []
     if moving and rng.random() < movers:  # no draw without `movers`: earlier runs' chats stay as they were
         c, f = pick(moving)
         turn = direction_question(object_name(c, f, pick), f, pick)

@@ -77,9 +77,10 @@ def main():
             for q, ans in ([] if a.families_only else open_questions(facts, rng)):
                 if question_kind(q) not in ("describe", "background", "change", "jumps", "existence"):
                     items.append({"video": path, "question": q, "answer": [ans], "kind": question_kind(q)})
-            if a.follow_ups and objects_of(facts):  # its own draws: the questions above stay those of earlier sessions
+            objs = objects_of(facts)
+            if a.follow_ups and objs:  # its own draws: the questions above stay those of earlier sessions
                 r = np.random.default_rng([a.seed, i, 1])
-                (q1, a1), (q2, a2) = follow_up(objects_of(facts), pick_of(r), r)
+                (q1, a1), (q2, a2) = follow_up(objs, pick_of(r), r)
                 items.append({"video": path, "before": [q1, sentence(q1, a1)], "question": q2, "answer": [a2],
                               "kind": "it " + question_kind(q2), "follow_up": True})
         lines = []
@@ -102,8 +103,9 @@ def main():
         per.setdefault(it["kind"], []).append(it["right"])
     for k, v in sorted(per.items()):
         print(f"{k:16s} {np.mean(v):6.1%}  ({sum(v)}/{len(v)})")
-    for name, key in (("all", None), ("perception", "family"), ("follow-ups", "follow_up")):
-        v = [it["right"] for it in items if (key and it.get(key)) or (not key and not it.get("family") and not it.get("follow_up"))]
+    group = lambda it: "perception" if it.get("family") else "follow-ups" if it.get("follow_up") else "all"
+    for name in ("all", "perception", "follow-ups"):
+        v = [it["right"] for it in items if group(it) == name]
         if v:
             print(f"{name:16s} {np.mean(v):6.1%}  ({sum(v)}/{len(v)})")
     if a.out:

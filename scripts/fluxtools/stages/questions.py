@@ -26,11 +26,21 @@ def motion_phrase(motion):
     return f"moves {motion}" if " " in motion or motion in ("up", "down") else f"moves to the {motion}"
 
 
+def movers_of(objs):
+    """The (colour, facts) of the objects that move."""
+    return [o for o in objs if o[1]["motion"] != "still"]
+
+
+def motion_answer(f):
+    """The short answer to which way the object of facts `f` moves: its motion, or STILL."""
+    return f["motion"] if f["motion"] != "still" else STILL
+
+
 def describe(facts):
     """'A large red circle moves to the left. A small blue star stays still. It all happens on a plain grey background.'"""
     parts = []
     objs = objects_of(facts)
-    movers = [o for o in objs if o[1]["motion"] != "still"]
+    movers = movers_of(objs)
     for colour, f in movers + [o for o in objs if o[1]["motion"] == "still"]:
         s = f"A {f['size']} {colour} {f['shape']} {motion_phrase(f['motion'])}"
         if f["change"] != "none":
@@ -58,7 +68,7 @@ def open_questions(facts, rng):
     pick = pick_of(rng)
     out = []
     objs = objects_of(facts)
-    movers = [o for o in objs if o[1]["motion"] != "still"]
+    movers = movers_of(objs)
     if len(movers) == 1:
         c, f = movers[0]
         out += [(pick(["What colour is the object that moves?", "What is the colour of the moving object?",
@@ -95,8 +105,7 @@ def object_name(colour, f, pick):
 def direction_question(name, f, pick):
     """(question, answer): which way the object called `name` (its facts `f`) moves."""
     return (pick([f"Which direction does the {name} move?", f"Where does the {name} move?",
-                  f"In which direction is the {name} moving?"]),
-            f["motion"] if f["motion"] != "still" else STILL)
+                  f"In which direction is the {name} moving?"]), motion_answer(f))
 
 
 def event_questions(objs, pick):
@@ -161,13 +170,18 @@ def says(reply, answer):
     if not a:
         return False
     if answer == STILL:
-        return any(r[i:i + len(w)] == w for w in STILL_SAYS for i in range(len(r) - len(w) + 1))
+        return any(_holds(r, w) for w in STILL_SAYS)
     if len(a) == 1 and a[0].isdigit() and int(a[0]) < len(NUMBER):
         mine = {a[0], NUMBER[int(a[0])]}
         counts = [w for w in r if w.isdigit() or w in NUMBER]
         return bool(counts) and all(w in mine for w in counts)
-    n = len(a)
-    return any(r[i:i + n] == a for i in range(len(r) - n + 1))
+    return _holds(r, a)
+
+
+def _holds(words, run):
+    """Whether the word list holds `run` as consecutive words."""
+    n = len(run)
+    return any(words[i:i + n] == run for i in range(len(words) - n + 1))
 
 
 def _count(a, one, many):
@@ -186,8 +200,8 @@ _SENTENCES = [  # (question pattern, sentence from (subject, short answer)); the
     (rf"what shape is {_SUBJECT}|what is the shape of (the .+)", lambda s, a: f"{s} is a {a}."),
     (rf"(?:what size|how big) is {_SUBJECT}", lambda s, a: f"{s} is {a}."),
     (rf"(?:which direction|which way|where|in which direction) does {_SUBJECT} (?:move|go)|"
-     r"in which direction is (the .+) moving|where is (the .+) heading",
-     lambda s, a: f"{s} {motion_phrase(a)}."),
+     r"in which direction is (the .+) moving|where is (the .+) heading",  # a still object named; STILL is for "it"
+     lambda s, a: f"{s} does not move." if a == STILL else f"{s} {motion_phrase(a)}."),
     (r"which object moves|what is moving in the video", lambda s, a: f"{_thing(a)} moves."),
     (r"how many objects (?:move|are moving)(?: in the video)?", lambda s, a: _count(a, "object moves", "objects move") + "."),
     (r"how many objects are (?:there|in the video)",
@@ -218,10 +232,7 @@ def sentence(question, answer):
         m = re.fullmatch(pattern, q, re.IGNORECASE)
         if m:
             subject = next((g for g in m.groups() if g), "")
-            subject = subject[:1].lower() + subject[1:]
-            if answer == STILL:  # named, so that "It does not move." stays the answer about "it" alone
-                return _capital(f"{subject} does not move.") if subject else answer
-            return _capital(write(subject, answer))
+            return _capital(write(subject[:1].lower() + subject[1:], answer))
     return answer
 
 
@@ -243,7 +254,7 @@ def follow_up(objs, pick, rng):
 
     Why: trained on sentences that named their subject except "It does not move.", fluxchat-smol
     answered "Which way does it move?" about the mover with "It does not move." (session 24)."""
-    movers = [o for o in objs if o[1]["motion"] != "still"]
+    movers = movers_of(objs)
     c, f = pick(movers) if movers and rng.random() < 0.5 else pick(objs)
     if len(movers) == 1 and movers[0][1] is f and rng.random() < 0.5:
         first = pick([("What colour is the object that moves?", c), ("What shape is the object that moves?", f["shape"]),
@@ -254,6 +265,5 @@ def follow_up(objs, pick, rng):
                       (f"What size is the {c} {f['shape']}?", f["size"])])
     kinds = [k for k in _IT if k != question_kind(first[0])]
     kind = "direction" if "direction" in kinds and f["motion"] != "still" and rng.random() < 0.5 else pick(kinds)
-    short = {"direction": f["motion"] if f["motion"] != "still" else STILL, "colour": c, "shape": f["shape"],
-             "size": f["size"]}[kind]
+    short = {"direction": motion_answer(f), "colour": c, "shape": f["shape"], "size": f["size"]}[kind]
     return [first, (pick(_IT[kind]), short)]
