@@ -147,6 +147,8 @@ def main():
                     help="chats that also ask which way a moving object moves (smol.train.turns_of) [0]")
     ap.add_argument("--follow-share", type=float, default=0.0,
                     help="chats that also ask about one object and then about it as 'it' (questions.follow_up) [0]")
+    ap.add_argument("--describe-share", type=float, default=0.0,
+                    help="items (outside --focus) that are descriptions, on top of pick_kind's few [0]")
     ap.add_argument("--sentences", action="store_true",
                     help="open questions' short answers as whole sentences (stages.questions.sentence; session 24)")
     ap.add_argument("--focus", default=None,
@@ -231,8 +233,10 @@ def main():
             if focused:
                 turns, options = turns_of(it, rng, "open_task" if rng.random() < 0.5 else "chat", 1.0)
             else:
-                turns, options = turns_of(it, rng, pick_kind(rng, it["task"], a.mc_share), a.event_share,
-                                          a.mover_share, a.follow_share)
+                # no draw without --describe-share: earlier runs' items stay as they were
+                described = a.describe_share > 0 and rng.random() < a.describe_share
+                kind = "describe" if described else pick_kind(rng, it["task"], a.mc_share)
+                turns, options = turns_of(it, rng, kind, a.event_share, a.mover_share, a.follow_share)
             if a.sentences and options is None:
                 turns = [(q, sentence(q, ans)) for q, ans in turns]
             if general and rng.random() < a.general_share:

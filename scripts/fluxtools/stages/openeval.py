@@ -11,6 +11,8 @@ The event questions (questions.event_questions: which object appears, disappears
 the end) are left out of the open set so that its figures stay comparable with session 17's; the
 task questions measure those families. `--follow-ups` adds, per clip, a question about one object
 given with its right answer and a follow-up that calls the object "it" (questions.follow_up).
+`--describe` asks each clip "Describe the video." and checks the reply detail by detail
+(stages.descriptions): exact descriptions, and each object's shape, size, motion and change.
 
     python -m fluxtools.stages.openeval --model weights/fluxchat-tiny --clips 80 --out ../runs/open.jsonl
 """
@@ -26,8 +28,9 @@ from ..paths import REPO
 from ..synth import build, render
 from ..synth.encode import write_mp4
 from ..synth.tasks import PRESENT_QUESTIONS
+from . import descriptions
 from .facts import objects_of, scene_facts
-from .questions import follow_up, open_questions, pick_of, question_kind, says, sentence
+from .questions import describe, follow_up, open_questions, pick_of, question_kind, says, sentence
 
 
 def serve(fluxchat, model, lines):
@@ -55,6 +58,8 @@ def main():
     ap.add_argument("--follow-ups", action="store_true",
                     help="also ask, per clip, a question about one object with its right answer (a sentence) and "
                          "then one that calls the object 'it' (questions.follow_up), counted as 'it <kind>'")
+    ap.add_argument("--describe", action="store_true",
+                    help="also ask each clip 'Describe the video.', scored detail by detail (stages.descriptions)")
     ap.add_argument("--families-only", action="store_true",
                     help="ask only the task questions (implies --task-questions): the perception families, fast")
     a = ap.parse_args()
@@ -83,9 +88,12 @@ def main():
                 (q1, a1), (q2, a2) = follow_up(objs, pick_of(r), r)
                 items.append({"video": path, "before": [q1, sentence(q1, a1)], "question": q2, "answer": [a2],
                               "kind": "it " + question_kind(q2), "follow_up": True})
+            if a.describe:
+                items.append({"video": path, "question": "Describe the video.", "answer": [describe(facts)],
+                              "facts": facts, "kind": "describe"})
         lines = []
         for n, it in enumerate(items):
-            req = {"id": n, "video": it["video"], "max_tokens": 24}
+            req = {"id": n, "video": it["video"], "max_tokens": 96 if "facts" in it else 24}
             if "before" in it:
                 q1, a1 = it["before"]
                 req["messages"] = [{"role": "user", "content": q1}, {"role": "assistant", "content": a1},
@@ -99,15 +107,27 @@ def main():
     per = {}
     for n, it in enumerate(items):
         it["reply"] = replies.get(n, "<none>")
-        it["right"] = any(says(it["reply"], ans) for ans in it["answer"])
+        if "facts" in it:
+            it["check"] = descriptions.check(it["reply"], it.pop("facts"))
+            it["right"] = it["check"]["exact"]
+        else:
+            it["right"] = any(says(it["reply"], ans) for ans in it["answer"])
         per.setdefault(it["kind"], []).append(it["right"])
     for k, v in sorted(per.items()):
         print(f"{k:16s} {np.mean(v):6.1%}  ({sum(v)}/{len(v)})")
-    group = lambda it: "perception" if it.get("family") else "follow-ups" if it.get("follow_up") else "all"
-    for name in ("all", "perception", "follow-ups"):
+    group = lambda it: ("perception" if it.get("family") else "follow-ups" if it.get("follow_up")
+                        else "descriptions" if "check" in it else "all")
+    for name in ("all", "perception", "follow-ups", "descriptions"):
         v = [it["right"] for it in items if group(it) == name]
         if v:
             print(f"{name:16s} {np.mean(v):6.1%}  ({sum(v)}/{len(v)})")
+    checks = [it["check"] for it in items if "check" in it]
+    if checks:
+        objects = sum(c["objects"] for c in checks)
+        print(f"descriptions: {sum(c['exact'] for c in checks)}/{len(checks)} exact; of {objects} objects "
+              + ", ".join(f"{k} {sum(c[k] for c in checks)}" for k in descriptions.DETAILS)
+              + f"; extra objects {sum(c['extra'] for c in checks)}, false jumps {sum(c['jump'] for c in checks)}, "
+              f"background {sum(c['background'] for c in checks)}/{len(checks)}")
     if a.out:
         with open(a.out, "w") as f:
             for it in items:

@@ -37,7 +37,10 @@ def motion_answer(f):
 
 
 def describe(facts):
-    """'A large red circle moves to the left. A small blue star stays still. It all happens on a plain grey background.'"""
+    """'A large red circle moves to the left. A small blue star stays still. It all happens on a plain grey background.'
+
+    Only what the slot table holds (stages.slots.table_words): no jump counts, which the table has
+    no slot for, so a reader trained on them wrote "It jumps once." by chance (session 26)."""
     parts = []
     objs = objects_of(facts)
     movers = movers_of(objs)
@@ -45,8 +48,6 @@ def describe(facts):
         s = f"A {f['size']} {colour} {f['shape']} {motion_phrase(f['motion'])}"
         if f["change"] != "none":
             s += ". " + change_text(f["change"])[:-1]
-        if f["jumps"] != "0":
-            s += f". It jumps {'once' if f['jumps'] == '1' else f['jumps'] + ' times'}"
         parts.append(s + ".")
     parts.append(f"It all happens on {background_phrase(facts['bg.pattern'], facts['bg.colour'])}.")
     if facts["cut"] == "yes":

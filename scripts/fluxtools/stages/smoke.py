@@ -81,7 +81,7 @@ def main():
           "--views", 4, "--count-row", "--out", tables, package="smol")
     stage("smol adapter, slot table", "adapt", "--out", adapt, "--gguf", gguf, "--table", tables, "--tokenizer", TOKENIZER,
           "--max-steps", 2, "--batch", 2, "--event-share", 0.5, "--focus", "object_existence:0.5", "--kept-word", "--eval-clips", 2,
-          "--general-share", 0.5, "--mover-share", 0.5, "--follow-share", 0.5, "--sentences",
+          "--general-share", 0.5, "--mover-share", 0.5, "--follow-share", 0.5, "--describe-share", 0.3, "--sentences",
           "--eval-every", 2, package="smol")
     stage("smol adapter weights", "adapt", "--out", adapt, "--gguf", gguf, "--table", tables, "--tokenizer", TOKENIZER,
           "--save-weights", os.path.join(a.out, "adapter.safetensors"), package="smol")
