@@ -19,7 +19,7 @@ final class TrainingSmokeTests: XCTestCase {
         XCTAssertEqual(stages.status, 0, stages.output)
         for name in ["stage 1 encoder", "stage 2 language", "stage 3 align", "export", "stage 2 language, slot table",
                      "stage 3 resampler", "export, slot table", "stage 3c phrases", "smol tables",
-                     "smol adapter, slot table", "smol adapter weights", "export, smol slot table"] {
+                     "smol adapter, slot table", "smol adapter weights", "export, smol slot table", "transplant"] {
             XCTAssertTrue(stages.output.contains("\(name): ok"), stages.output)
         }
         let bundle = out.appendingPathComponent("bundle").path
@@ -69,6 +69,19 @@ final class TrainingSmokeTests: XCTestCase {
         XCTAssertEqual(m.status, 0, m.stderr)
         let mreply = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(m.stdout.utf8)) as? [String: Any])
         XCTAssertEqual((mreply["stats"] as? [String: Any])?["visual_tokens"] as? Int, 90)
+
+        // The smol bundle's table read by the slot-table bundle's language model: the reader's line
+        // echo and the table's count_row come along, the smol reader's kept_word does not.
+        let tconfig = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("tbundle/config.json")))
+        let tprojector = try XCTUnwrap((tconfig as? [String: Any])?["projector"] as? [String: Any])
+        XCTAssertEqual(tprojector["echo_columns"] as? [Int], [1, 2, 3, 4])
+        XCTAssertEqual((tprojector["count_row"] as? [String: Any])?["lines"] as? [Int], Array(0..<8))
+        XCTAssertNil(tprojector["kept_word"])
+        let t = try CLI.run(["ask", "--model", out.appendingPathComponent("tbundle").path, "--video",
+                             "weights/examples/01_purple_star_up.mp4", "--max-tokens", "4", "--json", "How many objects move?"])
+        XCTAssertEqual(t.status, 0, t.stderr)
+        let treply = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(t.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual((treply["stats"] as? [String: Any])?["visual_tokens"] as? Int, 90)
     }
 
     /// Runs a program found on PATH; stdout and stderr together.

@@ -24,7 +24,7 @@ from ..bundle import pool_avg2
 from ..stages.align import Projector, build_cache, load_encoder
 from ..stages.common import Run, cosine_lr, load_weights, save_weights
 from ..stages.facts import objects_of
-from ..stages.questions import (direction_question, event_questions, follow_up, movers_of, object_name,
+from ..stages.questions import (event_questions, follow_up, insert_turns, mover_direction, movers_of,
                                 open_questions, pick_of, question_kind, says)
 from . import chatml
 
@@ -65,13 +65,10 @@ def turns_of(item, rng, kind, events=0.0, movers=0.0, follow=0.0):
         turns = first + [t for t in turns if t[0] not in asked]
     moving = movers_of(objects_of(item["facts"])) if movers else []
     if moving and rng.random() < movers:  # no draw without `movers`: earlier runs' chats stay as they were
-        c, f = pick(moving)
-        turn = direction_question(object_name(c, f, pick), f, pick)
-        at = int(rng.integers(0, len(turns) + 1))
-        turns = turns[:at] + [turn] + turns[at:]
+        turns = insert_turns(turns, [mover_direction(moving, pick)], rng)
     objs = objects_of(item["facts"]) if follow else []
     if objs and rng.random() < follow:
-        at = int(rng.integers(0, len(turns) + 1))
+        at = int(rng.integers(0, len(turns) + 1))  # drawn before follow_up's own draws, as since session 25
         turns = turns[:at] + follow_up(objs, pick, rng) + turns[at:]
     return turns, None
 

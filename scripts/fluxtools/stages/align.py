@@ -131,12 +131,13 @@ def encode_clips(vit, seed, n, plan_of, log=None, tasks=None):
     return out
 
 
-def example(item, rng, sp, tpl, kind=None, open_share=0.6, short_share=0.0):
+def example(item, rng, sp, tpl, kind=None, open_share=0.6, short_share=0.0, movers=0.0):
     """Questions about a cached clip (language.question_example): open ones (as follow-up chats)
-    with probability open_share, asked in the bare prompt with probability short_share."""
+    with probability open_share, asked in the bare prompt with probability short_share; `movers`:
+    question_example's."""
     short = kind is None and rng.random() < open_share * short_share
     return lang.question_example(rng, sp, tpl, item["task"], item["facts"], item["records"], item["q"], item["cands"],
-                                 item["ans"], kind, short, chat_share=open_share, mc_share=0.9 - open_share)
+                                 item["ans"], kind, short, chat_share=open_share, mc_share=0.9 - open_share, movers=movers)
 
 
 def evaluate(llm, proj, sp, tpl, items, seed):

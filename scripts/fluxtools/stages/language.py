@@ -32,8 +32,8 @@ from ..train.model import llm_config
 from ..train.prompting import VIDEO, Templates, answer_ids, letter_ids, prompt_ids
 from .common import Run, cosine_lr, load_weights, save_weights, stream
 from .facts import (GLOBAL_OFFSETS, GLOBAL_VALUES, OBJECT_OFFSETS, OBJECT_SLOTS, OBJECT_VALUES, global_indices,
-                    object_records, scene_facts)
-from .questions import open_questions, question_kind
+                    object_records, objects_of, scene_facts)
+from .questions import insert_turns, mover_direction, movers_of, open_questions, pick_of, question_kind
 from .drills import Drills
 from .slots import TableIds, line_echo, line_tags
 
@@ -86,11 +86,14 @@ def make_example(rng, sp, tpl, task=None, kind=None, short=False):
 
 
 def question_example(rng, sp, tpl, task, facts, records, q, cands, ans, kind=None, short=False, chat_share=0.45,
-                     mc_share=0.4):
+                     mc_share=0.4, movers=0.0):
     """Questions about one scene: 'mc' (the task's own, with options), 'open_task' (the task's
     question without options), 'open' (one written from the facts) or 'chat' (1-8 of those as
     follow-up turns); a random kind by the shares when None. `short`: a chat in the bare prompt
-    (no system text), the curriculum's first steps."""
+    (no system text), the curriculum's first steps. `movers`: that share of the chats about a clip
+    with moving objects also asks which way one of them moves (open_questions asks it of a random
+    object, mostly a still one, so "Which direction does the star move?" was read as the still kind;
+    session 27)."""
     scene = global_indices(facts)
     if kind is None:
         r = rng.random()
@@ -99,6 +102,9 @@ def question_example(rng, sp, tpl, task, facts, records, q, cands, ans, kind=Non
     if kind == "chat":
         qs = open_questions(facts, rng)
         turns = [qs[int(i)] for i in rng.permutation(len(qs))[:int(rng.integers(1, 9))]]
+        moving = movers_of(objects_of(facts)) if movers else []
+        if moving and rng.random() < movers:  # no draw without `movers`: earlier runs' chats stay as they were
+            turns = insert_turns(turns, [mover_direction(moving, pick_of(rng))], rng)
         before, after, mask, target = chat_ids(sp, tpl, turns, short)
         ex = Example(before, after, target, scene, records, task, kind, turns[-1][1], after_mask=mask)
         ex.short, ex.facts, ex.question = short, facts, turns[0][0]

@@ -109,6 +109,19 @@ def direction_question(name, f, pick):
                   f"In which direction is the {name} moving?"]), motion_answer(f))
 
 
+def mover_direction(moving, pick):
+    """(question, answer): which way one of the moving objects `moving` ([(colour, facts)]) moves,
+    the object named as object_name names it."""
+    c, f = pick(moving)
+    return direction_question(object_name(c, f, pick), f, pick)
+
+
+def insert_turns(turns, new, rng):
+    """turns with the list `new` put in at a random place."""
+    at = int(rng.integers(0, len(turns) + 1))
+    return turns[:at] + new + turns[at:]
+
+
 def event_questions(objs, pick):
     """[(question, answer)] about what changes, asked the way the State Change and Object Existence
     tasks ask: what happens to an object that changes, which object appears partway, which one is

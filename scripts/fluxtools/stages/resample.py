@@ -60,6 +60,7 @@ def init_state(path, model):
     st = {k[len("projector."):]: v.float() for k, v in tensors.items() if k.startswith("projector.")}
     st["words"] = model.words.clone()
     st.pop("tags", None)
+    st.pop("kept_word", None)  # the reading LM's embedding of "visible" (smol.export), not a resampler part
     if model.tags is not None:
         st["tags"] = model.tags.clone()
     return st
@@ -165,6 +166,8 @@ def main():
     ap.add_argument("--lm-after", type=int, default=200, help="answer steps with the LM frozen first [200]")
     ap.add_argument("--open-share", type=float, default=0.6)
     ap.add_argument("--short-share", type=float, default=0.3)
+    ap.add_argument("--mover-share", type=float, default=0.0,
+                    help="answer phase: that share of the chats also asks which way a moving object goes (session 27) [0]")
     ap.add_argument("--drill-share", type=float, default=0.0,
                     help="share of each answer batch given to copy and binding drills (stages/drills.py), so the LM keeps them [0]")
     ap.add_argument("--eval-every", type=int, default=250)
@@ -172,7 +175,8 @@ def main():
     ap.add_argument("--evaluate-only", action="store_true",
                     help="print the table's held-out accuracy (the run's resampler, else --init's) and stop")
     ap.add_argument("--count-row", action="store_true",
-                    help="with --evaluate-only: the scene's moving count as the count of the lines that move (slots.count_row)")
+                    help="the scene's moving count as the count of the lines that move (slots.count_row), in the held-out "
+                         "figures and in the rows the answer phase's LM reads (as a bundle with config count_row writes them)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -205,8 +209,8 @@ def main():
         missing, unexpected = model.load_state_dict(init_state(a.init, model), strict=False)
         if unexpected or any(not k.startswith(Resampler.ADDED_PARTS) for k in missing):
             raise SystemExit(f"--init {a.init}: a resampler of another shape (missing {missing}, unexpected {unexpected})")
+    model.count_row = count_row(table) if a.count_row else None
     if a.evaluate_only:
-        model.count_row = count_row(table) if a.count_row else None
         print(json.dumps(table_accuracy(model, table, held)))
         return
     phase, step = (state["phase"], state["step"]) if state else ("table", 0)
@@ -322,7 +326,7 @@ def main():
         rows = model(x, mask, pos, places, pix)
         seqs = []
         for j, it in enumerate(chunk):
-            ex = example(it, rng, sp, tpl, open_share=a.open_share, short_share=a.short_share)
+            ex = example(it, rng, sp, tpl, open_share=a.open_share, short_share=a.short_share, movers=a.mover_share)
             seqs.append(lang.sequence(llm, ex.before, rows[j], ex.after, ex.target, ex.after_mask))
         for _ in range(int(rng.binomial(a.batch, a.drill_share)) if drills else 0):
             before, target = drills.item(rng, 0.5)

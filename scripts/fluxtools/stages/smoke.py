@@ -64,7 +64,8 @@ def main():
           TOKENIZER, "--language", slang, "--positions", "--moments", "--glimpse", 4, "--glimpse-pixels", "--glimpse-time",
           "--glimpse-place", "--shape-weight", 2, "--change-weight", 3, "--mover-weight", 3, "--count-weight", 3,
           "--token-hidden", 16, "--width", 16, "--heads", 2, "--hidden", 32, "--table-steps", 2,
-          "--table-batch", 4, "--drill-share", 0.5, "--answer-steps", 2, "--lm-after", 1, "--batch", 2, "--eval-every", 2)
+          "--table-batch", 4, "--drill-share", 0.5, "--answer-steps", 2, "--lm-after", 1, "--batch", 2, "--eval-every", 2,
+          "--count-row", "--mover-share", 0.5)
     stage("stage 3 resampler, held-out table", "resample", "--out", sres, "--cache", cache, "--tokenizer", TOKENIZER,
           "--heads", 2, "--evaluate-only", "--count-row")
     stage("export, slot table", "export", "--encoder", enc, "--language", slang, "--align", sres, "--out", sbundle,
@@ -88,10 +89,14 @@ def main():
     stage("export, smol slot table", "export", "--encoder", enc, "--table", sres, "--tokenizer", TOKENIZER, "--gguf", gguf,
           "--gguf-ref", "../llm.gguf", "--adapter", os.path.join(a.out, "adapter.safetensors"), "--out", mbundle,
           "--budgets", "16:4x56,32:4x56", "--default-budget", 16, "--count-row", "--kept-word", package="smol")
+    # The smol bundle's table under the slot-table bundle's language model (stages/transplant.py).
+    tbundle = os.path.join(a.out, "tbundle")
+    stage("transplant", "transplant", "--reader", sbundle, "--table", mbundle, "--out", tbundle)
     print(f"bundle: {bundle}")
     print(f"bundle: {sbundle}")
     print(f"bundle: {pbundle}")
     print(f"bundle: {mbundle}")
+    print(f"bundle: {tbundle}")
 
 
 if __name__ == "__main__":
