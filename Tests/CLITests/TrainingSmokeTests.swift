@@ -77,11 +77,14 @@ final class TrainingSmokeTests: XCTestCase {
         XCTAssertEqual(tprojector["echo_columns"] as? [Int], [1, 2, 3, 4])
         XCTAssertEqual((tprojector["count_row"] as? [String: Any])?["lines"] as? [Int], Array(0..<8))
         XCTAssertNil(tprojector["kept_word"])
-        let t = try CLI.run(["ask", "--model", out.appendingPathComponent("tbundle").path, "--video",
-                             "weights/examples/01_purple_star_up.mp4", "--max-tokens", "4", "--json", "How many objects move?"])
-        XCTAssertEqual(t.status, 0, t.stderr)
-        let treply = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(t.stdout.utf8)) as? [String: Any])
-        XCTAssertEqual((treply["stats"] as? [String: Any])?["visual_tokens"] as? Int, 90)
+        // rtbundle: the same after stage 3b trained the reader's LM on that table (fluxchat-tiny's recipe).
+        for name in ["tbundle", "rtbundle"] {
+            let t = try CLI.run(["ask", "--model", out.appendingPathComponent(name).path, "--video",
+                                 "weights/examples/01_purple_star_up.mp4", "--max-tokens", "4", "--json", "How many objects move?"])
+            XCTAssertEqual(t.status, 0, name + ": " + t.stderr)
+            let treply = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(t.stdout.utf8)) as? [String: Any])
+            XCTAssertEqual((treply["stats"] as? [String: Any])?["visual_tokens"] as? Int, 90, name)
+        }
     }
 
     /// Runs a program found on PATH; stdout and stderr together.

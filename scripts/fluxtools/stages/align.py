@@ -21,6 +21,7 @@ import sentencepiece as spm
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from safetensors.torch import load_file
 
 from ..paths import PROMPTS
 from ..synth import CAPTION_TASK, build, task_names
@@ -77,7 +78,11 @@ def load_encoder(path):
 
 
 def load_language(folder):
-    """(stage-2 Reader, its checkpoint) of a run folder, built with the run's own row kind."""
+    """(stage-2 Reader, its checkpoint) of a run folder, built with the run's own row kind; or of a
+    bundle folder (config.json), so that a shipped model's LM trains on (run folders do not outlive
+    a machine)."""
+    if not os.path.exists(os.path.join(folder, "ckpt.pt")) and os.path.exists(os.path.join(folder, "config.json")):
+        return bundle_language(folder)
     state = torch.load(os.path.join(folder, "ckpt.pt"), map_location="cpu", weights_only=False)
     args = state["args"]
     table = None
@@ -86,6 +91,30 @@ def load_language(folder):
     model = lang.Reader(state["llm_cfg"], table, tagged=bool(args.get("line_tags")), echo=lang.echo_columns(args))
     model.load_state_dict(state["model"])
     return model, state
+
+
+def bundle_language(folder):
+    """load_language of a slot-table bundle: its LM, tokenizer, line tags and echo columns. Stage 2's
+    oracle-row embeddings are not in a bundle and keep their fresh initialisation (the answer phase
+    reads the resampler's rows)."""
+    with open(os.path.join(folder, "config.json")) as f:
+        config = json.load(f)
+    proj = config["projector"]
+    if proj.get("type") != "slot_resampler":
+        raise SystemExit(f"--language {folder}: a bundle with a slot_resampler projector, not {proj.get('type')!r}")
+    tensors = load_file(os.path.join(folder, "model.safetensors"))
+    table = TableIds(spm.SentencePieceProcessor(model_file=os.path.join(folder, "tokenizer.model")))
+    echo = ",".join(str(c) for c in proj.get("echo_columns", []))
+    args = {"slot_rows": True, "line_tags": "projector.tags" in tensors, "echo": echo}
+    model = lang.Reader(config["llm"], table, tagged=args["line_tags"], echo=lang.echo_columns(args))
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            key = "projector.tags" if name == "tags" else name
+            if key in tensors:
+                p.copy_(tensors[key].float())
+            elif name.startswith("llm."):
+                raise SystemExit(f"--language {folder}: model.safetensors has no {name}")
+    return model, {"args": args, "llm_cfg": config["llm"]}
 
 
 def random_plan(rng, frames_range, resolutions, budget_range):
