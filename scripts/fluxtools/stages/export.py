@@ -74,7 +74,7 @@ def write_examples(folder, seed, count=6):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--encoder", required=True, help="stage-1 run folder or weights (weights/stages/encoder.safetensors)")
-    ap.add_argument("--language", required=True, help="stage-2 run folder (tokenizer.model)")
+    ap.add_argument("--language", required=True, help="stage-2 run or bundle folder (its tokenizer.model)")
     ap.add_argument("--align", required=True, help="stage-3 run folder (stages.align or stages.resample)")
     ap.add_argument("--out", required=True, help="bundle folder to write")
     ap.add_argument("--dtype", default="f16", choices=["f16", "bf16", "f32"])

@@ -4,9 +4,10 @@ encoder's cached tokens, then to serve the stage-2 LM's answers.
 1. Table: each row's word is a classification target (the clip's true table); no LM involved,
    so this runs while stage 2 trains. Held-out accuracy per field (shape, motion, ...) tells what
    the pixels carry through the encoder.
-2. Answers (`--language RUN`, a `stages.language --slot-rows` run): rows = softmax(word logits)
-   @ the LM's embeddings of the table words; the LM's own loss on the cached clips' questions
-   trains the resampler, then (`--lm-lr`) the LM too.
+2. Answers (`--language RUN`, a `stages.language --slot-rows` run or a slot-table bundle): rows =
+   softmax(word logits) @ the LM's embeddings of the table words; the LM's own loss on the cached
+   clips' questions trains the resampler (`--lr 0` keeps an `--init` one frozen), then (`--lm-lr`)
+   the LM too.
 
     python -m fluxtools.stages.resample --out RUNS/resample --cache RUNS/cache/cache.pt \\
         --tokenizer weights/stages/tokenizer.model --max-minutes 20            # 1
@@ -14,12 +15,14 @@ encoder's cached tokens, then to serve the stage-2 LM's answers.
         --language RUNS/lang --max-minutes 30                                 # 1, then 2
 """
 import argparse
+import copy
 import json
 import os
 
 import numpy as np
 import sentencepiece as spm
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 from safetensors.torch import load_file
 
@@ -64,6 +67,25 @@ def init_state(path, model):
     if model.tags is not None:
         st["tags"] = model.tags.clone()
     return st
+
+
+def grow_llm(llm, n, cfg):
+    """`n` decoder layers inserted in the middle of a Hugging Face Llama, each a copy of the layer below
+    with o_proj and down_proj zeroed: the residual stream is unchanged, so the grown LM answers as
+    before and training starts from there. Returns the grown config."""
+    layers = list(llm.model.layers)
+    at = len(layers) // 2
+    added = []
+    for _ in range(n):
+        layer = copy.deepcopy(layers[at - 1])
+        nn.init.zeros_(layer.self_attn.o_proj.weight)
+        nn.init.zeros_(layer.mlp.down_proj.weight)
+        added.append(layer)
+    llm.model.layers = nn.ModuleList(layers[:at] + added + layers[at:])
+    for i, layer in enumerate(llm.model.layers):
+        layer.self_attn.layer_idx = i  # the KV cache's slot
+    llm.config.num_hidden_layers = len(llm.model.layers)
+    return dict(cfg, num_hidden_layers=len(llm.model.layers))
 
 
 def places_of(item):
@@ -118,7 +140,8 @@ def main():
     ap.add_argument("--out", required=True, help="run folder; an existing run resumes")
     ap.add_argument("--cache", required=True, help="token cache(s) of the frozen encoder (align --cache-only), comma-separated")
     ap.add_argument("--tokenizer", required=True, help="the stage-2 tokenizer.model (the table's word pieces)")
-    ap.add_argument("--language", default=None, help="stage-2 run (--slot-rows) for the answer phase")
+    ap.add_argument("--language", default=None,
+                    help="stage-2 run (--slot-rows), or a slot-table bundle folder, for the answer phase")
     ap.add_argument("--max-minutes", type=float, default=30)
     ap.add_argument("--seed", type=int, default=4)
     ap.add_argument("--width", type=int, default=256, help="attention width [256]")
@@ -168,6 +191,9 @@ def main():
     ap.add_argument("--short-share", type=float, default=0.3)
     ap.add_argument("--mover-share", type=float, default=0.0,
                     help="answer phase: that share of the chats also asks which way a moving object goes (session 27) [0]")
+    ap.add_argument("--grow-lm", type=int, default=0,
+                    help="answer phase: that many decoder layers added in the middle of the LM, each a copy of the "
+                         "layer below with its attention and MLP outputs zeroed, so it starts as the LM it grows (session 28) [0]")
     ap.add_argument("--drill-share", type=float, default=0.0,
                     help="share of each answer batch given to copy and binding drills (stages/drills.py), so the LM keeps them [0]")
     ap.add_argument("--eval-every", type=int, default=250)
@@ -218,6 +244,8 @@ def main():
     if a.language:
         reader, lstate = load_language(a.language)
         llm = reader.llm
+        if a.grow_lm:
+            lstate = dict(lstate, llm_cfg=grow_llm(llm, a.grow_lm, lstate["llm_cfg"]))
         if state and "llm" in state:
             llm.load_state_dict(state["llm"])  # a resumed answer phase: its resampler keeps its own rows
         else:

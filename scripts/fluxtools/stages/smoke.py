@@ -92,11 +92,11 @@ def main():
     # The smol bundle's table under the slot-table bundle's language model (stages/transplant.py).
     tbundle = os.path.join(a.out, "tbundle")
     stage("transplant", "transplant", "--reader", sbundle, "--table", mbundle, "--out", tbundle)
-    # fluxchat-tiny's recipe since session 28: the slot-table bundle's own LM trained on the smol
-    # bundle's frozen resampler (lr 0), exported, the smol table transplanted under it.
+    # fluxchat-tiny's recipe since session 28: the slot-table bundle's own LM, grown by a layer, trained
+    # on the smol bundle's frozen resampler (lr 0), exported, the smol table transplanted under it.
     tres, rbundle, rtbundle = (os.path.join(a.out, n) for n in ("tresample", "rbundle", "rtbundle"))
     stage("stage 3b on a bundle's LM", "resample", "--out", tres, "--cache", cache, "--tokenizer", TOKENIZER,
-          "--language", sbundle, "--init", mbundle, "--positions", "--moments", "--glimpse", 4, "--glimpse-pixels",
+          "--language", sbundle, "--grow-lm", 1, "--init", mbundle, "--positions", "--moments", "--glimpse", 4, "--glimpse-pixels",
           "--glimpse-time", "--glimpse-place", "--token-hidden", 16, "--width", 16, "--heads", 2, "--hidden", 32,
           "--table-steps", 0, "--lr", 0, "--answer-steps", 2, "--lm-after", 0, "--drill-share", 0.5, "--batch", 2,
           "--eval-every", 2, "--count-row", "--mover-share", 0.5)
