@@ -74,7 +74,7 @@ def grow_llm(llm, n, cfg):
     with o_proj and down_proj zeroed: the residual stream is unchanged, so the grown LM answers as
     before and training starts from there. Returns the grown config."""
     layers = list(llm.model.layers)
-    at = len(layers) // 2
+    at = max(1, len(layers) // 2)  # after the first layer at least: a copy of the layer below
     added = []
     for _ in range(n):
         layer = copy.deepcopy(layers[at - 1])
