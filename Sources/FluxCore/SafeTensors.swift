@@ -2,10 +2,11 @@ import Foundation
 
 /// Element types of the safetensors format that we read.
 public enum DType: String, Sendable, CaseIterable {
-    case f32 = "F32", f16 = "F16", bf16 = "BF16", i32 = "I32", i64 = "I64"
+    case f32 = "F32", f16 = "F16", bf16 = "BF16", i8 = "I8", i32 = "I32", i64 = "I64"
 
     public var byteSize: Int {
         switch self {
+        case .i8: return 1
         case .f16, .bf16: return 2
         case .f32, .i32: return 4
         case .i64: return 8
@@ -134,6 +135,8 @@ public final class SafeTensorsFile: @unchecked Sendable {
                 for k in 0..<i.count { d[k] = Half.bf16ToFloat(raw.loadUnaligned(fromByteOffset: 2 * k, as: UInt16.self)) }
             case .f16:
                 for k in 0..<i.count { d[k] = Half.f16ToFloat(raw.loadUnaligned(fromByteOffset: 2 * k, as: UInt16.self)) }
+            case .i8:
+                for k in 0..<i.count { d[k] = Float(raw.load(fromByteOffset: k, as: Int8.self)) }
             case .i32:
                 for k in 0..<i.count { d[k] = Float(raw.loadUnaligned(fromByteOffset: 4 * k, as: Int32.self)) }
             case .i64:
@@ -171,6 +174,11 @@ public struct TensorBlob: Sendable {
     public init(i64 values: [Int64], shape: [Int]) {
         dtype = .i64; self.shape = shape
         bytes = values.withUnsafeBytes { Array($0) }
+    }
+
+    public init(i8 values: [Int8], shape: [Int]) {
+        dtype = .i8; self.shape = shape
+        bytes = values.map { UInt8(bitPattern: $0) }
     }
 
     public init(i32 values: [Int32], shape: [Int]) {

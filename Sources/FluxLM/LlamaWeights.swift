@@ -18,7 +18,8 @@ struct WeightLoader {
 
     func has(_ name: String) -> Bool { files.contains { $0.tensors[prefix + name] != nil } }
 
-    /// A [rows, cols] matrix in its stored precision (f32, f16 or bf16).
+    /// A [rows, cols] matrix in its stored precision: f32, f16, bf16, or Q8_0 stored as I8 values
+    /// with an F16 `<name>_scale` [rows, cols / 32] (fluxtools.bundle.quantize_q8).
     func matrix(_ name: String, rows: Int, cols: Int) throws -> WeightMatrix {
         let f = try file(for: name), full = prefix + name
         let info = try f.info(full)
@@ -33,8 +34,42 @@ struct WeightLoader {
             }
             let p: WeightMatrix.Precision = info.dtype == .f32 ? .f32 : info.dtype == .f16 ? .f16 : .bf16
             return WeightMatrix(rows: rows, cols: cols, precision: p, copyingFrom: base)
+        case .i8:
+            return try q8Matrix(f, full, raw, rows: rows, cols: cols)
         default:
-            throw FluxError(.modelInvalid, "\(f.path): tensor '\(full)' is \(info.dtype.rawValue); weights must be F32, F16 or BF16")
+            throw FluxError(.modelInvalid, "\(f.path): tensor '\(full)' is \(info.dtype.rawValue); weights must be F32, F16, BF16 or I8 (Q8_0 values)")
+        }
+    }
+
+    /// I8 values and their F16 scales interleaved into ggml's Q8_0 blocks (f16 d, 32 int8), the
+    /// layout the quantized kernels read.
+    private func q8Matrix(_ f: SafeTensorsFile, _ full: String, _ raw: UnsafeRawBufferPointer,
+                          rows: Int, cols: Int) throws -> WeightMatrix {
+        let block = WeightMatrix.Precision.q8_0.blockSize, scaleName = full + "_scale"
+        guard rows > 0, cols > 0, cols % block == 0 else {
+            throw FluxError(.modelInvalid, "\(f.path): tensor '\(full)' is I8 [\(rows), \(cols)]; Q8_0 needs a column count that is a positive multiple of \(block)")
+        }
+        let blocks = cols / block
+        guard let scales = f.tensors[scaleName] else {
+            throw FluxError(.modelInvalid, "\(f.path): the I8 tensor '\(full)' has no '\(scaleName)' (F16 [\(rows), \(blocks)]: Q8_0's scale per 32 values)")
+        }
+        guard scales.dtype == .f16, scales.shape == [rows, blocks] else {
+            throw FluxError(.modelInvalid, "\(f.path): '\(scaleName)' must be F16 [\(rows), \(blocks)] for the I8 tensor '\(full)', not \(scales.dtype.rawValue) \(scales.shape)")
+        }
+        let d = try f.rawBytes(scaleName)
+        guard let values = raw.baseAddress, let scaleBase = d.baseAddress else {
+            throw FluxError(.modelInvalid, "\(f.path): tensor '\(full)' has no data")
+        }
+        let blockBytes = 2 + block
+        var packed = [UInt8](repeating: 0, count: rows * blocks * blockBytes)
+        return packed.withUnsafeMutableBytes { out in
+            let start = out.baseAddress.unsafelyUnwrapped  // rows * blocks > 0: never empty
+            for b in 0..<(rows * blocks) {
+                let o = start + b * blockBytes
+                o.copyMemory(from: scaleBase + 2 * b, byteCount: 2)
+                (o + 2).copyMemory(from: values + b * block, byteCount: block)
+            }
+            return WeightMatrix(rows: rows, cols: cols, precision: .q8_0, copyingFrom: UnsafeRawPointer(start))
         }
     }
 

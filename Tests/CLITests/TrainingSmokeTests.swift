@@ -1,3 +1,4 @@
+import FluxChat
 import Foundation
 import XCTest
 
@@ -77,7 +78,15 @@ final class TrainingSmokeTests: XCTestCase {
         XCTAssertEqual(tprojector["echo_columns"] as? [Int], [1, 2, 3, 4])
         XCTAssertEqual((tprojector["count_row"] as? [String: Any])?["lines"] as? [Int], Array(0..<8))
         XCTAssertNil(tprojector["kept_word"])
-        // rtbundle: the same after stage 3b trained the reader's LM on that table (fluxchat-tiny's recipe).
+        // rtbundle: the same after stage 3b trained the reader's LM, grown and widened from 32 to 64, on
+        // that table (fluxchat-tiny's recipe), its matrices stored in Q8_0 (I8 values and F16 scales).
+        let rtconfig = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("rtbundle/config.json")))
+        let rtllm = try XCTUnwrap((rtconfig as? [String: Any])?["llm"] as? [String: Any])
+        XCTAssertEqual(rtllm["hidden_size"] as? Int, 64)
+        XCTAssertEqual(rtllm["num_hidden_layers"] as? Int, 2)
+        let rtweights = try SafeTensorsFile(path: out.appendingPathComponent("rtbundle/model.safetensors").path)
+        XCTAssertEqual(rtweights.tensors["llm.model.layers.1.mlp.down_proj.weight"]?.dtype, .i8)
+        XCTAssertEqual(rtweights.tensors["llm.model.layers.1.mlp.down_proj.weight_scale"]?.shape, [64, 4])
         for name in ["tbundle", "rtbundle"] {
             let t = try CLI.run(["ask", "--model", out.appendingPathComponent(name).path, "--video",
                                  "weights/examples/01_purple_star_up.mp4", "--max-tokens", "4", "--json", "How many objects move?"])

@@ -1,7 +1,9 @@
 """The one writer (and reader) of FluxChat model bundles: the folder `fluxchat --model DIR` loads.
 
     config.json        {"format": "fluxchat-bundle", "vision": {...}, "projector": {...}, "llm": {...}}
-    model.safetensors  vision.<FluxViT name>, projector.fc1/fc2.*, llm.<Hugging Face Llama name>
+    model.safetensors  vision.<FluxViT name>, projector.fc1/fc2.*, llm.<Hugging Face Llama name>;
+                       a matrix stored in Q8_0 is NAME (I8, its values) and NAME_scale (F16, one scale
+                       per 32 values of a row), as ggml's Q8_0 blocks
     tokenizer.model    SentencePiece (absent when `llm` names a GGUF file, which carries its own)
 """
 import hashlib
@@ -13,6 +15,8 @@ import torch
 from safetensors.torch import load_file, save_file
 
 DTYPES = {"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloat16}
+Q8_BLOCK = 32
+SCALE = "_scale"
 
 PROJECTOR_DESCRIPTION = ("pool (none: every visual token; avg2: mean of consecutive pairs of patch tokens, CLS "
                          "kept) -> fc1 [hidden_dim, input_dim] + bias -> GELU (erf) -> fc2 [output_dim x rows_per_token, "
@@ -70,12 +74,37 @@ def gguf_llm_section(path, ref, install):
     return {"gguf": ref, "bytes": os.path.getsize(path), "sha256": h.hexdigest(), "install": install}
 
 
-def write_bundle(out, vision, projector, llm, tensors, tokenizer, dtype="f16", note=""):
+def quantize_q8(w):
+    """[rows, cols] -> (I8 values [rows, cols], F16 scales [rows, cols / 32]): ggml's Q8_0, each
+    block of 32 values of a row as round(v / d) with d = max |v| / 127."""
+    rows, cols = w.shape
+    if cols % Q8_BLOCK:
+        raise ValueError(f"Q8_0 needs a column count divisible by {Q8_BLOCK}, not {cols}")
+    blocks = w.detach().float().reshape(rows, cols // Q8_BLOCK, Q8_BLOCK)
+    d = (blocks.abs().amax(-1) / 127).half()
+    inv = torch.where(d.float() > 0, 1 / d.float(), torch.zeros(()))
+    q = (blocks * inv[..., None]).round().clamp(-127, 127).to(torch.int8)
+    return q.reshape(rows, cols).contiguous(), d.contiguous()
+
+
+def q8_matrices(tensors):
+    """The names `export --lm-q8` stores in Q8_0: every matrix of the LM (embeddings, projections,
+    output head) whose rows split into blocks of 32; norms, the encoder and the projector stay 16-bit."""
+    return sorted(k for k, v in tensors.items() if k.startswith("llm.") and v.dim() == 2 and v.shape[1] % Q8_BLOCK == 0)
+
+
+def write_bundle(out, vision, projector, llm, tensors, tokenizer, dtype="f16", note="", q8=()):
     """tensors: {bundle name: tensor}; vision/projector/llm: the config sections; tokenizer: the
-    tokenizer.model to copy (None for an LM in a GGUF file). Returns the parameter count."""
+    tokenizer.model to copy (None for an LM in a GGUF file); q8: names stored in Q8_0 (quantize_q8).
+    Returns the parameter count."""
     os.makedirs(out, exist_ok=True)
-    save_file({k: v.detach().to(DTYPES[dtype]).contiguous() for k, v in tensors.items()},
-              os.path.join(out, "model.safetensors"), metadata={"format": "pt", "note": note})
+    stored = {}
+    for k, v in tensors.items():
+        if k in q8:
+            stored[k], stored[k + SCALE] = quantize_q8(v)
+        else:
+            stored[k] = v.detach().to(DTYPES[dtype]).contiguous()
+    save_file(stored, os.path.join(out, "model.safetensors"), metadata={"format": "pt", "note": note})
     with open(os.path.join(out, "config.json"), "w") as f:
         json.dump({"format": "fluxchat-bundle", "vision": vision, "projector": projector, "llm": llm}, f, indent=1)
         f.write("\n")
@@ -91,9 +120,28 @@ def part(tensors, name):
     return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
 
 
+def load_tensors(folder):
+    """{name: float32 tensor} of a bundle's model.safetensors, Q8_0 matrices as the values they stand for."""
+    raw = load_file(os.path.join(folder, "model.safetensors"))
+    out = {}
+    for k, v in raw.items():
+        if k.endswith(SCALE) and k[:-len(SCALE)] in raw:
+            continue
+        if v.dtype == torch.int8:
+            d = raw[k + SCALE].float()
+            v = (v.float().reshape(*d.shape, Q8_BLOCK) * d[..., None]).reshape(v.shape)
+        out[k] = v.float()
+    return out
+
+
+def quantized(folder):
+    """The names a bundle stores in Q8_0 (for a writer that keeps them so)."""
+    raw = load_file(os.path.join(folder, "model.safetensors"))
+    return sorted(k for k, v in raw.items() if v.dtype == torch.int8)
+
+
 def read_bundle(folder):
     """(config dict, {name: float32 tensor}, tokenizer path)."""
     with open(os.path.join(folder, "config.json")) as f:
         cfg = json.load(f)
-    tensors = {k: v.float() for k, v in load_file(os.path.join(folder, "model.safetensors")).items()}
-    return cfg, tensors, os.path.join(folder, "tokenizer.model")
+    return cfg, load_tensors(folder), os.path.join(folder, "tokenizer.model")

@@ -21,8 +21,8 @@ import sentencepiece as spm
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from safetensors.torch import load_file
 
+from ..bundle import load_tensors
 from ..paths import PROMPTS
 from ..synth import CAPTION_TASK, build, task_names
 from ..synth.raster import render
@@ -102,7 +102,7 @@ def bundle_language(folder):
     proj = config["projector"]
     if proj.get("type") != "slot_resampler":
         raise SystemExit(f"--language {folder}: a bundle with a slot_resampler projector, not {proj.get('type')!r}")
-    tensors = load_file(os.path.join(folder, "model.safetensors"))
+    tensors = load_tensors(folder)
     table = TableIds(spm.SentencePieceProcessor(model_file=os.path.join(folder, "tokenizer.model")))
     echo = ",".join(str(c) for c in proj.get("echo_columns", []))
     args = {"slot_rows": True, "line_tags": "projector.tags" in tensors, "echo": echo}

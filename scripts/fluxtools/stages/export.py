@@ -11,7 +11,7 @@ import os
 import numpy as np
 import torch
 
-from ..bundle import projector_config, resampler_config, write_bundle
+from ..bundle import projector_config, q8_matrices, resampler_config, write_bundle
 from ..synth import build, render
 from ..synth.encode import write_gif, write_mp4
 from .align import load_encoder
@@ -78,6 +78,9 @@ def main():
     ap.add_argument("--align", required=True, help="stage-3 run folder (stages.align or stages.resample)")
     ap.add_argument("--out", required=True, help="bundle folder to write")
     ap.add_argument("--dtype", default="f16", choices=["f16", "bf16", "f32"])
+    ap.add_argument("--lm-q8", action="store_true",
+                    help="store the LM's matrices in Q8_0 (8.5 bits a weight, bundle.quantize_q8): a larger LM in "
+                         "the same megabytes; the encoder, the projector and the norms stay --dtype")
     ap.add_argument("--budgets", default=BUDGETS, help=f"budget table K:FxR,... [{BUDGETS}]")
     ap.add_argument("--default-budget", type=int, default=128, help="vision.default_budget [128]")
     ap.add_argument("--examples", default=None, help="also write example clips and questions.json here "
@@ -103,10 +106,11 @@ def main():
         config = projector_config(c, h, d, "none")
     n = write_bundle(a.out, vision, config, st["llm_cfg"], tensors,
                      os.path.join(a.language, "tokenizer.model"), a.dtype,
-                     note="python -m fluxtools.stages.export (staged training: encoder, language, align)")
+                     note="python -m fluxtools.stages.export (staged training: encoder, language, align)",
+                     q8=q8_matrices(tensors) if a.lm_q8 else ())
     if a.examples:
         write_examples(a.examples, a.examples_seed)
-    print(f"wrote {a.out}: {n / 1e6:.2f} M parameters ({a.dtype})")
+    print(f"wrote {a.out}: {n / 1e6:.2f} M parameters ({a.dtype}{', LM matrices in Q8_0' if a.lm_q8 else ''})")
 
 
 if __name__ == "__main__":

@@ -24,8 +24,8 @@ import sentencepiece as spm
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from safetensors.torch import load_file
 
+from ..bundle import load_tensors
 from ..paths import PROMPTS
 from ..train.prompting import Templates
 from . import language as lang
@@ -59,7 +59,7 @@ def init_state(path, model):
     trains the word logits only). Run folders do not outlive a machine; the shipped bundles do."""
     if not os.path.isdir(path):
         return torch.load(path, weights_only=False)["resampler"]
-    tensors = load_file(os.path.join(path, "model.safetensors"))
+    tensors = load_tensors(path)
     st = {k[len("projector."):]: v.float() for k, v in tensors.items() if k.startswith("projector.")}
     st["words"] = model.words.clone()
     st.pop("tags", None)
@@ -86,6 +86,55 @@ def grow_llm(llm, n, cfg):
         layer.self_attn.layer_idx = i  # the KV cache's slot
     llm.config.num_hidden_layers = len(llm.model.layers)
     return dict(cfg, num_hidden_layers=len(llm.model.layers))
+
+
+def widen_llm(llm, hidden, intermediate, cfg):
+    """A Hugging Face Llama widened to `hidden` (more heads of the same size) and an MLP of
+    `intermediate`, answering exactly as before: the old weights fill the top-left blocks, the
+    writers into the new residual dimensions and the new heads' and MLP units' outputs start at
+    zero (so the new dimensions stay zero), the readers of them start small and random (so they
+    learn), and the norms' weights are scaled by sqrt(old / new) and their eps by old / new (the
+    mean square of a zero-padded vector is old / new of its own). Returns the widened config."""
+    d, i0 = cfg["hidden_size"], cfg["intermediate_size"]
+    hd = d // cfg["num_attention_heads"]
+    if cfg.get("num_key_value_heads", cfg["num_attention_heads"]) != cfg["num_attention_heads"]:
+        raise SystemExit("--widen-lm: an LM with grouped key/value heads")
+    if hidden < d or hidden % hd or intermediate < i0:
+        raise SystemExit(f"--widen-lm {hidden},{intermediate}: not wider than {d},{i0} in whole heads of {hd}")
+    gen = torch.Generator().manual_seed(0)
+
+    def grown(w, rows, cols, zero_rows=False, zero_cols=False):
+        out = torch.randn(rows, cols, generator=gen) * 0.02
+        if zero_rows:
+            out[w.shape[0]:] = 0
+        if zero_cols:
+            out[:, w.shape[1]:] = 0
+        out[:w.shape[0], :w.shape[1]] = w
+        return nn.Parameter(out)
+
+    scale, eps = (d / hidden) ** 0.5, cfg["rms_norm_eps"] * d / hidden
+    with torch.no_grad():
+        emb = llm.get_input_embeddings()
+        emb.weight = nn.Parameter(torch.cat([emb.weight, emb.weight.new_zeros(emb.weight.shape[0], hidden - d)], 1))
+        head = llm.get_output_embeddings()
+        head.weight = grown(head.weight, head.weight.shape[0], hidden)
+        for layer in llm.model.layers:
+            at, mlp = layer.self_attn, layer.mlp
+            for lin in (at.q_proj, at.k_proj, at.v_proj):
+                lin.weight = grown(lin.weight, hidden, hidden)
+            at.o_proj.weight = grown(at.o_proj.weight, hidden, hidden, zero_rows=True, zero_cols=True)
+            for lin in (mlp.gate_proj, mlp.up_proj):
+                lin.weight = grown(lin.weight, intermediate, hidden)
+            mlp.down_proj.weight = grown(mlp.down_proj.weight, hidden, intermediate, zero_rows=True, zero_cols=True)
+        for norm in [n for layer in llm.model.layers for n in (layer.input_layernorm, layer.post_attention_layernorm)] + [llm.model.norm]:
+            norm.weight = nn.Parameter(torch.cat([norm.weight * scale, norm.weight.new_full((hidden - d,), scale)]))
+            norm.variance_epsilon = eps
+    heads = hidden // hd
+    c = llm.config
+    c.hidden_size, c.intermediate_size, c.num_attention_heads, c.num_key_value_heads = hidden, intermediate, heads, heads
+    c.rms_norm_eps = eps
+    return dict(cfg, hidden_size=hidden, intermediate_size=intermediate, num_attention_heads=heads,
+                num_key_value_heads=heads, rms_norm_eps=eps)
 
 
 def places_of(item):
@@ -194,9 +243,14 @@ def main():
     ap.add_argument("--grow-lm", type=int, default=0,
                     help="answer phase: that many decoder layers added in the middle of the LM, each a copy of the "
                          "layer below with its attention and MLP outputs zeroed, so it starts as the LM it grows (session 28) [0]")
+    ap.add_argument("--widen-lm", default=None, metavar="HIDDEN,INTERMEDIATE",
+                    help="answer phase: the LM widened to HIDDEN (more heads of the same size) with an MLP of "
+                         "INTERMEDIATE, starting as the LM it widens (widen_llm; session 29)")
     ap.add_argument("--drill-share", type=float, default=0.0,
                     help="share of each answer batch given to copy and binding drills (stages/drills.py), so the LM keeps them [0]")
-    ap.add_argument("--eval-every", type=int, default=250)
+    ap.add_argument("--eval-every", type=int, default=250,
+                    help="steps between held-out figures (0: none, not even at the start and end; the PyTorch "
+                         "answer figures take minutes, `openeval` through `fluxchat` seconds) [250]")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--evaluate-only", action="store_true",
                     help="print the table's held-out accuracy (the run's resampler, else --init's) and stop")
@@ -246,6 +300,12 @@ def main():
         llm = reader.llm
         if a.grow_lm:
             lstate = dict(lstate, llm_cfg=grow_llm(llm, a.grow_lm, lstate["llm_cfg"]))
+        if a.widen_lm:
+            hidden, intermediate = (int(v) for v in a.widen_lm.split(","))
+            d = lstate["llm_cfg"]["hidden_size"]
+            lstate = dict(lstate, llm_cfg=widen_llm(llm, hidden, intermediate, lstate["llm_cfg"]))
+            if reader.tags is not None:
+                reader.tags = nn.Parameter(torch.cat([reader.tags.detach(), reader.tags.new_zeros(len(reader.tags), hidden - d)], 1))
         if state and "llm" in state:
             llm.load_state_dict(state["llm"])  # a resumed answer phase: its resampler keeps its own rows
         else:
@@ -307,13 +367,14 @@ def main():
             if step % 50 == 0:
                 run.log(phase=phase, step=step, loss=round(float(np.mean(losses)), 4))
                 losses = []
-            if step % a.eval_every == 0:
+            if a.eval_every and step % a.eval_every == 0:
                 run.log(phase=phase, step=step, heldout=table_accuracy(model, table, held))
                 save()
         if step < a.table_steps:
             save()
             return
-        run.log(phase=phase, step=step, heldout=table_accuracy(model, table, held), final=True)
+        if a.eval_every:
+            run.log(phase=phase, step=step, heldout=table_accuracy(model, table, held), final=True)
         phase, step = "answer", 0
         save()
     if llm is None:
@@ -333,11 +394,23 @@ def main():
                       for it in held[:64]]
         return dict(out, drills=drills.accuracy(llm, videos=videos))
 
-    run.log(phase=phase, step=step, heldout=heldout())
+    if a.eval_every:
+        run.log(phase=phase, step=step, heldout=heldout())
     for p in llm.parameters():
         p.requires_grad_(False)
     popt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.0)
     lopt = torch.optim.AdamW(llm.parameters(), lr=a.lm_lr, weight_decay=0.01) if a.lm_lr > 0 else None
+    memo = {}
+
+    def frozen_rows(chunk):
+        """A frozen resampler's rows (--lr 0), each cached view's computed once: they never change."""
+        todo = [it for it in chunk if id(it) not in memo]
+        if todo:
+            with torch.no_grad():
+                for it, r in zip(todo, model(*inputs(model, todo))):
+                    memo[id(it)] = r
+        return [memo[id(it)] for it in chunk]
+
     losses = []
     while not run.expired() and step < a.answer_steps:
         scale = cosine_lr(step, a.answer_steps, 1.0, 50)
@@ -350,8 +423,7 @@ def main():
             for p in llm.parameters():
                 p.requires_grad_(True)
         chunk = [cache[int(i)] for i in rng.integers(0, len(cache), a.batch)]
-        x, mask, pos, places, pix = inputs(model, chunk)
-        rows = model(x, mask, pos, places, pix)
+        rows = frozen_rows(chunk) if a.lr == 0 else model(*inputs(model, chunk))
         seqs = []
         for j, it in enumerate(chunk):
             ex = example(it, rng, sp, tpl, open_share=a.open_share, short_share=a.short_share, movers=a.mover_share)
@@ -373,11 +445,12 @@ def main():
         if step % 25 == 0:
             run.log(phase=phase, step=step, loss=round(float(np.mean(losses)), 4), lm=train_lm)
             losses = []
-        if step % a.eval_every == 0:
+        if a.eval_every and step % a.eval_every == 0:
             run.log(phase=phase, step=step, heldout=heldout(), table=table_accuracy(model, table, held))
             save()
     save()
-    run.log(phase=phase, step=step, heldout=heldout(), final=True)
+    if a.eval_every:
+        run.log(phase=phase, step=step, heldout=heldout(), final=True)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import argparse
 import os
 import tempfile
 
-from ..bundle import read_bundle, write_bundle
+from ..bundle import quantized, read_bundle, write_bundle
 
 # Tensors that belong to the reading LM's embedding space, not to the resampler.
 READER_TENSORS = ("words", "tags")
@@ -60,6 +60,7 @@ def main():
     ap.add_argument("--dtype", default="f16", choices=["f16", "bf16", "f32"])
     a = ap.parse_args()
     reader = read_bundle(a.reader)
+    q8 = quantized(a.reader)  # the reader's Q8_0 matrices stay so
     cfg, tensors = transplant(reader, read_bundle(a.table))
     if a.default_budget is not None:
         if str(a.default_budget) not in cfg["vision"]["budgets"]:
@@ -70,7 +71,8 @@ def main():
         with open(reader[2], "rb") as src, open(tok, "wb") as dst:
             dst.write(src.read())
         n = write_bundle(a.out, cfg["vision"], cfg["projector"], cfg["llm"], tensors, tok, a.dtype,
-                         note=f"python -m fluxtools.stages.transplant (table of {os.path.basename(os.path.normpath(a.table))})")
+                         note=f"python -m fluxtools.stages.transplant (table of {os.path.basename(os.path.normpath(a.table))})",
+                         q8=q8)
     print(f"wrote {a.out}: {n / 1e6:.2f} M parameters ({a.dtype})")
 
 
