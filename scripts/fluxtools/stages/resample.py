@@ -34,7 +34,7 @@ from .common import Run, cosine_lr
 from .drills import Drills
 from .facts import COLOUR_NAMES
 from .slots import (OBJECT_FIELDS, SCENE_FIELDS, SEP, Resampler, TableIds, attention_targets, count_row, field_accuracy, padded, row_probabilities,
-                    seen_colours, token_places, with_cls_row)
+                    seen_colours, table_facts, token_places, with_cls_row)
 
 
 def load_cache(paths):
@@ -246,6 +246,10 @@ def main():
     ap.add_argument("--widen-lm", default=None, metavar="HIDDEN,INTERMEDIATE",
                     help="answer phase: the LM widened to HIDDEN (more heads of the same size) with an MLP of "
                          "INTERMEDIATE, starting as the LM it widens (widen_llm; session 29)")
+    ap.add_argument("--table-targets", type=float, default=0.0,
+                    help="answer phase with --lr 0: that share of the items ask their open questions and chats "
+                         "about the scene as the table reads it (slots.table_facts), so every target is a word the "
+                         "table holds; multiple choice keeps the true answer (session 29) [0]")
     ap.add_argument("--drill-share", type=float, default=0.0,
                     help="share of each answer batch given to copy and binding drills (stages/drills.py), so the LM keeps them [0]")
     ap.add_argument("--eval-every", type=int, default=250,
@@ -400,16 +404,25 @@ def main():
         p.requires_grad_(False)
     popt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.0)
     lopt = torch.optim.AdamW(llm.parameters(), lr=a.lm_lr, weight_decay=0.01) if a.lm_lr > 0 else None
-    memo = {}
+    memo, read = {}, {}
 
     def frozen_rows(chunk):
-        """A frozen resampler's rows (--lr 0), each cached view's computed once: they never change."""
+        """A frozen resampler's rows (--lr 0), each cached view's computed once: they never change;
+        with --table-targets also the facts its table says (table_facts)."""
         todo = [it for it in chunk if id(it) not in memo]
         if todo:
             with torch.no_grad():
-                for it, r in zip(todo, model(*inputs(model, todo))):
+                x, mask, pos, places, pix = inputs(model, todo)
+                for it, r in zip(todo, model(x, mask, pos, places, pix)):
                     memo[id(it)] = r
+                if a.table_targets:
+                    z = model.logits(x, mask, pos=pos, places=places, pix=pix)
+                    for it, p in zip(todo, row_probabilities(z, model.phrases, model.r, model.count_row)):
+                        read[id(it)] = table_facts(p, it["facts"], table)
         return [memo[id(it)] for it in chunk]
+
+    if a.table_targets and a.lr:
+        raise SystemExit("--table-targets reads a frozen resampler's table: give --lr 0")
 
     losses = []
     while not run.expired() and step < a.answer_steps:
@@ -426,6 +439,8 @@ def main():
         rows = frozen_rows(chunk) if a.lr == 0 else model(*inputs(model, chunk))
         seqs = []
         for j, it in enumerate(chunk):
+            if a.table_targets and rng.random() < a.table_targets:  # no draw without it: earlier runs stay as they were
+                it = dict(it, facts=read[id(it)])
             ex = example(it, rng, sp, tpl, open_share=a.open_share, short_share=a.short_share, movers=a.mover_share)
             seqs.append(lang.sequence(llm, ex.before, rows[j], ex.after, ex.target, ex.after_mask))
         for _ in range(int(rng.binomial(a.batch, a.drill_share)) if drills else 0):

@@ -93,14 +93,15 @@ def main():
     tbundle = os.path.join(a.out, "tbundle")
     stage("transplant", "transplant", "--reader", sbundle, "--table", mbundle, "--out", tbundle)
     # fluxchat-tiny's recipe since session 28: the slot-table bundle's own LM, grown by a layer and
-    # widened (session 29), trained on the smol bundle's frozen resampler (lr 0), exported with its
-    # matrices in Q8_0, the smol table transplanted under it.
+    # widened (session 29), trained on the smol bundle's frozen resampler (lr 0), half the answers
+    # about the scene as the table reads it, exported with its matrices in Q8_0, the smol table
+    # transplanted under it.
     tres, rbundle, rtbundle = (os.path.join(a.out, n) for n in ("tresample", "rbundle", "rtbundle"))
     stage("stage 3b on a bundle's LM", "resample", "--out", tres, "--cache", cache, "--tokenizer", TOKENIZER,
           "--language", sbundle, "--grow-lm", 1, "--widen-lm", "64,128", "--init", mbundle, "--positions", "--moments", "--glimpse", 4, "--glimpse-pixels",
           "--glimpse-time", "--glimpse-place", "--token-hidden", 16, "--width", 16, "--heads", 2, "--hidden", 32,
           "--table-steps", 0, "--lr", 0, "--answer-steps", 2, "--lm-after", 0, "--drill-share", 0.5, "--batch", 2,
-          "--eval-every", 2, "--count-row", "--mover-share", 0.5)
+          "--eval-every", 2, "--count-row", "--mover-share", 0.5, "--table-targets", 0.5)
     stage("export, stage 3b", "export", "--encoder", enc, "--language", sbundle, "--align", tres, "--out", rbundle,
           "--budgets", "16:4x56,32:4x56", "--default-budget", 16, "--lm-q8")
     stage("transplant, stage 3b", "transplant", "--reader", rbundle, "--table", mbundle, "--out", rtbundle)
