@@ -26,7 +26,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..synth.palette import BG_COLOURS, PATTERNS, SHAPES, SIZE_ORDER
-from .facts import ABSENT, CHANGES, COLOUR_NAMES, COUNTED, MOTIONS, REGIONS
+from .facts import ABSENT, CHANGES, COLOUR_NAMES, COUNTED, MOTIONS, OBJECT_KEYS, REGIONS
 from .questions import NUMBER
 
 R = 9  # rows (words) per line
@@ -637,9 +637,8 @@ def table_facts(p, facts, table):
     """The scene as a table reads it: `facts` (scene_facts) with each colour's object, its shape,
     size, motion, change and end replaced by the values whose words are likeliest in their rows of
     p [LINES * R, W] (row_probabilities of one view), and the moving and object counts by those of
-    the lines so read.
-    Event counts, backgrounds and the second shot stay as they are (the table has no row for the
-    counts; it reads backgrounds at 94-99%).
+    the lines so read. Event counts, backgrounds and the second shot stay as they are (the table has
+    no row for the counts; it reads backgrounds at 94-99%).
 
     Why: answer targets written from the true facts ask, for a fifth of the shapes, for a word the
     table does not hold; targets from what the table says are all readable (session 29)."""
@@ -648,25 +647,24 @@ def table_facts(p, facts, table):
     def col(w):
         return table.column[table.piece[w]]
 
-    def best(rows, values, words_of):
+    def best(line, field, values, words_of):
+        """The value whose words (words_of(value), one a row of `field`) are likeliest."""
+        rows = [line * R + j for j in OBJECT_FIELDS[field]]
         scores = [sum(float(logp[r, col(w)]) for r, w in zip(rows, words_of(v))) for v in values]
         return values[int(np.argmax(scores))]
 
     out = dict(facts)
     for i, c in enumerate(COLOUR_NAMES):
-        row = lambda k: [i * R + j for j in OBJECT_FIELDS[k]]  # noqa: E731
-        present = float(p[i * R, col(c)]) > float(p[i * R, col(SEP)])
-        if not present:
-            for k in ("shape", "size", "motion", "end", "change") + tuple(COUNTED):
-                out[f"{c}.{k}"] = ABSENT
+        if float(p[i * R, col(c)]) <= float(p[i * R, col(SEP)]):  # the line says: not there
+            out.update({f"{c}.{k}": ABSENT for k in OBJECT_KEYS})
             continue
         if facts[f"{c}.shape"] == ABSENT:  # seen by the table only: no events to count
             out.update({f"{c}.{k}": "0" for k in COUNTED})
-        out[f"{c}.shape"] = best(row("shape"), list(SHAPES), lambda v: [v])
-        out[f"{c}.size"] = best(row("size"), list(SIZE_ORDER), lambda v: [v])
-        out[f"{c}.motion"] = best(row("motion"), MOTIONS, motion_words)
-        out[f"{c}.change"] = best(row("change"), CHANGES, lambda v: ([] if v == "none" else v.split()) + [SEP, SEP])
-        out[f"{c}.end"] = best(row("end"), REGIONS, lambda v: v.split() + [SEP])
+        out[f"{c}.shape"] = best(i, "shape", list(SHAPES), lambda v: [v])
+        out[f"{c}.size"] = best(i, "size", list(SIZE_ORDER), lambda v: [v])
+        out[f"{c}.motion"] = best(i, "motion", MOTIONS, motion_words)
+        out[f"{c}.change"] = best(i, "change", CHANGES, lambda v: ([] if v == "none" else v.split()) + [SEP, SEP])
+        out[f"{c}.end"] = best(i, "end", REGIONS, lambda v: v.split() + [SEP])
     # The counts as the lines give them: the moving count is count_row's rule (the lines that move),
     # the object count the lines there (the scene row's own count reads 65%, the lines 90%+).
     there = [c for c in COLOUR_NAMES if out[f"{c}.shape"] != ABSENT]
