@@ -61,15 +61,12 @@ struct WeightLoader {
             throw FluxError(.modelInvalid, "\(f.path): tensor '\(full)' has no data")
         }
         let blockBytes = 2 + block
-        var packed = [UInt8](repeating: 0, count: rows * blocks * blockBytes)
-        return packed.withUnsafeMutableBytes { out in
-            let start = out.baseAddress.unsafelyUnwrapped  // rows * blocks > 0: never empty
+        return WeightMatrix(rows: rows, cols: cols, precision: .q8_0) { out, _ in
             for b in 0..<(rows * blocks) {
-                let o = start + b * blockBytes
+                let o = out + b * blockBytes
                 o.copyMemory(from: scaleBase + 2 * b, byteCount: 2)
                 (o + 2).copyMemory(from: values + b * block, byteCount: block)
             }
-            return WeightMatrix(rows: rows, cols: cols, precision: .q8_0, copyingFrom: UnsafeRawPointer(start))
         }
     }
 

@@ -71,12 +71,17 @@ public final class WeightMatrix: @unchecked Sendable {
     /// Copies the values in `raw` (f32, 16-bit words or blocks) into memory laid out for streaming
     /// (`fk_alloc_streamed`: 2 MB aligned, huge pages advised, so decode's passes over hundreds
     /// of MB do not miss the TLB every 4 KB).
-    init(rows: Int, cols: Int, precision: Precision, copyingFrom raw: UnsafeRawPointer) {
+    convenience init(rows: Int, cols: Int, precision: Precision, copyingFrom raw: UnsafeRawPointer) {
+        self.init(rows: rows, cols: cols, precision: precision) { $0.copyMemory(from: raw, byteCount: $1) }
+    }
+
+    /// The same storage, written by `fill(storage, byteCount)` in the precision's layout.
+    init(rows: Int, cols: Int, precision: Precision, filling fill: (UnsafeMutableRawPointer, Int) -> Void) {
         self.rows = rows
         self.cols = cols
         let rb = precision.rowBytes(cols: cols), bytes = rows * rb
         guard let storage = fk_alloc_streamed(max(bytes, 64)) else { fatalError("out of memory for a \(rows)x\(cols) weight matrix") }
-        storage.copyMemory(from: raw, byteCount: bytes)
+        fill(storage, bytes)
         owned = storage
         keepAlive = []
         segments = [Segment(base: UnsafeRawPointer(storage), start: 0, rows: rows, precision: precision, rowBytes: rb)]

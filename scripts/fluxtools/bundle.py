@@ -12,6 +12,7 @@ import os
 import shutil
 
 import torch
+from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 DTYPES = {"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloat16}
@@ -98,7 +99,7 @@ def write_bundle(out, vision, projector, llm, tensors, tokenizer, dtype="f16", n
     tokenizer.model to copy (None for an LM in a GGUF file); q8: names stored in Q8_0 (quantize_q8).
     Returns the parameter count."""
     os.makedirs(out, exist_ok=True)
-    stored = {}
+    q8, stored = set(q8), {}
     for k, v in tensors.items():
         if k in q8:
             stored[k], stored[k + SCALE] = quantize_q8(v)
@@ -135,9 +136,9 @@ def load_tensors(folder):
 
 
 def quantized(folder):
-    """The names a bundle stores in Q8_0 (for a writer that keeps them so)."""
-    raw = load_file(os.path.join(folder, "model.safetensors"))
-    return sorted(k for k, v in raw.items() if v.dtype == torch.int8)
+    """The names a bundle stores in Q8_0 (for a writer that keeps them so), from the file's header."""
+    with safe_open(os.path.join(folder, "model.safetensors"), "pt") as f:
+        return sorted(k for k in f.keys() if f.get_slice(k).get_dtype() == "I8")
 
 
 def read_bundle(folder):

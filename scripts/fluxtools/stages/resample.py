@@ -33,7 +33,7 @@ from .align import evaluate, example, load_language
 from .common import Run, cosine_lr
 from .drills import Drills
 from .facts import COLOUR_NAMES
-from .slots import (OBJECT_FIELDS, SCENE_FIELDS, SEP, Resampler, TableIds, attention_targets, count_row, field_accuracy, padded, row_probabilities,
+from .slots import (OBJECT_FIELDS, SCENE_FIELDS, SEP, Resampler, TableIds, attention_targets, count_row, field_accuracy, padded,
                     seen_colours, table_facts, token_places, with_cls_row)
 
 
@@ -173,9 +173,7 @@ def table_accuracy(model, table, items):
     preds, targets, seen = [], [], []
     for i in range(0, len(items), 32):
         chunk = items[i:i + 32]
-        x, mask, pos, places, pix = inputs(model, chunk)
-        z = model.logits(x, mask, pos=pos, places=places, pix=pix)
-        preds.append(row_probabilities(z, model.phrases, model.r, model.count_row).argmax(-1))
+        preds.append(model.probabilities(*inputs(model, chunk)).argmax(-1))
         targets.append(torch.stack([it["table"] for it in chunk]))
         seen.append(seen_colours(chunk))
     model.train()
@@ -262,6 +260,8 @@ def main():
                     help="the scene's moving count as the count of the lines that move (slots.count_row), in the held-out "
                          "figures and in the rows the answer phase's LM reads (as a bundle with config count_row writes them)")
     a = ap.parse_args()
+    if a.table_targets and a.lr:
+        raise SystemExit("--table-targets reads a frozen resampler's table: give --lr 0")
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     if a.moments and not a.positions:
@@ -412,17 +412,12 @@ def main():
         todo = [it for it in chunk if id(it) not in memo]
         if todo:
             with torch.no_grad():
-                x, mask, pos, places, pix = inputs(model, todo)
-                for it, r in zip(todo, model(x, mask, pos, places, pix)):
+                probs = model.probabilities(*inputs(model, todo))
+                for it, p, r in zip(todo, probs, model.rows_of(probs)):
                     memo[id(it)] = r
-                if a.table_targets:
-                    z = model.logits(x, mask, pos=pos, places=places, pix=pix)
-                    for it, p in zip(todo, row_probabilities(z, model.phrases, model.r, model.count_row)):
+                    if a.table_targets:
                         read[id(it)] = table_facts(p, it["facts"], table)
         return [memo[id(it)] for it in chunk]
-
-    if a.table_targets and a.lr:
-        raise SystemExit("--table-targets reads a frozen resampler's table: give --lr 0")
 
     losses = []
     while not run.expired() and step < a.answer_steps:

@@ -530,7 +530,14 @@ class Resampler(nn.Module):
         return (z, att) if attention else z
 
     def forward(self, x, mask=None, pos=None, places=None, pix=None):
-        p = row_probabilities(self.logits(x, mask, pos=pos, places=places, pix=pix), self.phrases, self.r, self.count_row)
+        return self.rows_of(self.probabilities(x, mask, pos, places, pix))
+
+    def probabilities(self, x, mask=None, pos=None, places=None, pix=None):
+        """[B, LINES * R, W] the table's word probabilities (row_probabilities of the logits)."""
+        return row_probabilities(self.logits(x, mask, pos=pos, places=places, pix=pix), self.phrases, self.r, self.count_row)
+
+    def rows_of(self, p):
+        """The LM's rows [B, LINES * R, D] of word probabilities p: embeddings, line echo, line tags."""
         rows = line_echo(word_rows(p, self.words, self.kept, self.r), self.echo, self.r)
         return rows if self.tags is None else rows + line_tags(self.tags, self.r)
 
